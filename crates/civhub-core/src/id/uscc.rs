@@ -1,0 +1,158 @@
+//! Unified social credit code (统一社会信用代码, GB 32100-2015).
+//!
+//! 18 symbols from a 31-symbol alphabet (digits and upper-case letters without
+//! I, O, Z, S, V): registration authority (1) · entity type (1) · region code
+//! (6) · organization code (9, GB 11714, with its own check character) · check
+//! character (1). Only the final check character decides [`is_valid`]; the
+//! embedded organization code is available through [`org_code_part`] for
+//! callers that want to check it too (older codes were not always consistent).
+
+use crate::normalizer::NormError;
+
+/// The 31 symbols of the code, in value order.
+pub const ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
+
+/// Value of a symbol (its index in [`ALPHABET`]), `None` outside the alphabet.
+pub fn symbol_value(c: char) -> Option<u32> {
+    ALPHABET.find(c).and_then(|i| u32::try_from(i).ok())
+}
+
+/// Computes the check character for the first 17 symbols; `None` unless the
+/// input is exactly 17 symbols of [`ALPHABET`].
+pub fn check_char(body: &str) -> Option<char> {
+    if body.len() != 17 {
+        return None;
+    }
+    let mut sum = 0;
+    for (c, w) in body.chars().zip(WEIGHTS) {
+        sum += symbol_value(c)? * w;
+    }
+    let check = (31 - sum % 31) % 31;
+    ALPHABET.chars().nth(check as usize)
+}
+
+/// True if the code is 18 symbols of [`ALPHABET`] and its check character is correct.
+pub fn is_valid(code: &str) -> bool {
+    code.len() == 18
+        && code.is_char_boundary(17)
+        && check_char(&code[..17]).is_some_and(|c| code.ends_with(c))
+}
+
+/// The embedded organization code (GB 11714): characters 9 to 17 of an
+/// 18-character code, without a dash. `None` unless the code is 18 ASCII
+/// letters and digits.
+pub fn org_code_part(code: &str) -> Option<&str> {
+    (code.len() == 18 && code.bytes().all(|b| b.is_ascii_alphanumeric())).then(|| &code[8..17])
+}
+
+/// Canonicalizes a raw code: layout removed, full-width and lower-case folded.
+/// The check character is not enforced (see [`is_valid`]).
+pub fn normalize(raw: &str) -> Result<String, NormError> {
+    let s: String = super::strip_layout(raw)
+        .chars()
+        .flat_map(char::to_uppercase)
+        .collect();
+    if let Some((pos, c)) = s
+        .chars()
+        .enumerate()
+        .find(|&(_, c)| symbol_value(c).is_none())
+    {
+        let hint = if matches!(c, 'I' | 'O' | 'Z' | 'S' | 'V') {
+            " (the letters I, O, Z, S and V are not used in credit codes)"
+        } else {
+            ""
+        };
+        return Err(NormError::new(format!(
+            "unexpected character `{c}` at position {}{hint}",
+            pos + 1
+        )));
+    }
+    if s.len() != 18 {
+        return Err(NormError::new(format!(
+            "expected 18 characters, found {}",
+            s.len()
+        )));
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::id::org_code;
+
+    #[test]
+    fn domain_examples_are_valid() {
+        for code in ["91330100716105852F", "9144030071526726XG"] {
+            assert!(is_valid(code), "{code}");
+            assert_eq!(check_char(&code[..17]), code.chars().last());
+        }
+    }
+
+    #[test]
+    fn embedded_org_codes_of_the_examples_validate() {
+        assert_eq!(org_code_part("91330100716105852F"), Some("716105852"));
+        assert_eq!(org_code_part("9144030071526726XG"), Some("71526726X"));
+        assert!(org_code::is_valid("716105852"));
+        assert!(org_code::is_valid("71526726X"));
+        assert_eq!(org_code_part("short"), None);
+    }
+
+    #[test]
+    fn wrong_check_or_alphabet_is_invalid() {
+        assert!(!is_valid("91330100716105852G"));
+        assert!(!is_valid("91330100716105852"));
+        assert!(!is_valid("91330100716105852f"));
+        assert!(!is_valid("9133010071610585IF"));
+        assert!(!is_valid("9133010071610585２F"));
+        assert_eq!(check_char("9133010071610585O"), None);
+    }
+
+    #[test]
+    fn normalize_folds_layout() {
+        assert_eq!(
+            normalize(" 91330100716105852f ").unwrap(),
+            "91330100716105852F"
+        );
+        assert_eq!(
+            normalize("９１３３０１００７１６１０５８５２Ｆ").unwrap(),
+            "91330100716105852F"
+        );
+        assert_eq!(
+            normalize("9133 0100 7161 0585 2F").unwrap(),
+            "91330100716105852F"
+        );
+        assert_eq!(
+            normalize("91330100-71610585-2F").unwrap(),
+            "91330100716105852F"
+        );
+        assert_eq!(
+            normalize("'9144030071526726xg").unwrap(),
+            "9144030071526726XG"
+        );
+        // Wrong check character is kept.
+        assert_eq!(
+            normalize("91330100716105852G").unwrap(),
+            "91330100716105852G"
+        );
+    }
+
+    #[test]
+    fn normalize_errors() {
+        assert_eq!(
+            normalize("9133010071610585").unwrap_err().reason,
+            "expected 18 characters, found 16"
+        );
+        let e = normalize("9133010O716105852F").unwrap_err().reason;
+        assert!(
+            e.starts_with("unexpected character `O` at position 8"),
+            "{e}"
+        );
+        assert!(normalize("91330100716105852F!").is_err());
+        assert!(normalize("").is_err());
+    }
+}

@@ -1,0 +1,427 @@
+//! Row transform: map source cells to schema fields, normalize, validate.
+//!
+//! The outcome of a row is either a staged row (typed values plus warning
+//! flags) or a list of errors that send it to quarantine. Every error carries
+//! the rule id, the field, the offending value and a sentence saying what was
+//! expected, so that a data engineer can fix the export or the pipeline.
+
+use crate::config::{
+    Bound, ColumnSource, CompareOp, CompiledRule, OnError, Pipeline, RuleCheck, Severity,
+};
+use crate::read::{RowView, Slot};
+use chrono::NaiveDate;
+use civhub_core::{Normalizer, Value, id};
+use std::cmp::Ordering;
+
+/// One reason a row is quarantined (or, for warnings, flagged).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RowError {
+    /// Rule id: a declared rule's id, or a built-in one (`normalize:<field>`,
+    /// `required:<field>`, `values:<field>`, `ragged-row`, `invalid-json`,
+    /// `encoding`, `duplicate-key`).
+    pub rule: String,
+    /// Schema field concerned, if any.
+    pub field: Option<String>,
+    /// The offending value as read, if any.
+    pub value: Option<String>,
+    /// What is wrong and what was expected.
+    pub reason: String,
+}
+
+/// The result of transforming one row.
+pub enum Outcome {
+    /// Stage the row.
+    Staged {
+        /// One value per schema field.
+        values: Vec<Value>,
+        /// Warnings (`rule: reason`), joined into `_flags`.
+        flags: Vec<String>,
+        /// Record key text (empty when the pipeline declares no key).
+        key: String,
+    },
+    /// Quarantine the row.
+    Quarantined(Vec<RowError>),
+}
+
+/// A pipeline prepared for transforming rows: slots resolved, rules grouped.
+pub struct Transformer<'p> {
+    pipeline: &'p Pipeline,
+    /// For each column, the index of its slot (source column) if it reads one.
+    col_slot: Vec<Option<usize>>,
+    slots: Vec<Slot>,
+    today: NaiveDate,
+}
+
+impl<'p> Transformer<'p> {
+    /// Prepares `pipeline`; `today` resolves `today` bounds of range rules.
+    pub fn new(pipeline: &'p Pipeline, today: NaiveDate) -> Self {
+        let mut slots: Vec<Slot> = Vec::new();
+        let col_slot = pipeline
+            .columns
+            .iter()
+            .map(|c| match &c.source {
+                ColumnSource::Columns(names) => {
+                    let i = slots
+                        .iter()
+                        .position(|s| &s.names == names)
+                        .unwrap_or_else(|| {
+                            slots.push(Slot {
+                                names: names.clone(),
+                                optional: c.optional,
+                            });
+                            slots.len() - 1
+                        });
+                    if !c.optional {
+                        slots[i].optional = false;
+                    }
+                    Some(i)
+                }
+                _ => None,
+            })
+            .collect();
+        Transformer {
+            pipeline,
+            col_slot,
+            slots,
+            today,
+        }
+    }
+
+    /// The source columns the readers must find.
+    pub fn slots(&self) -> &[Slot] {
+        &self.slots
+    }
+
+    /// Transforms one row. `file_stem` serves `$file` columns.
+    pub fn apply(&self, row: &dyn RowView, file_stem: &str) -> Outcome {
+        let p = self.pipeline;
+        let mut errors: Vec<RowError> = Vec::new();
+        if let Some(problem) = row.problem() {
+            errors.push(RowError {
+                rule: problem.rule.to_string(),
+                field: None,
+                value: None,
+                reason: problem.reason,
+            });
+            return Outcome::Quarantined(errors);
+        }
+        let nfields = p.schema.fields.len();
+        let mut values = vec![Value::Null; nfields];
+        let mut failed = vec![false; nfields];
+        let mut flags: Vec<String> = Vec::new();
+        for (ci, col) in p.columns.iter().enumerate() {
+            let field = &p.schema.fields[col.field].name;
+            let raw: Option<&str> = match &col.source {
+                ColumnSource::Columns(_) => self.col_slot[ci].and_then(|s| row.slot(s)),
+                ColumnSource::Sheet => row.sheet(),
+                ColumnSource::File => Some(file_stem),
+                ColumnSource::Const(v) => Some(v.as_str()),
+            };
+            let Some(raw) = raw else { continue };
+            if raw.contains('\u{fffd}') {
+                errors.push(RowError {
+                    rule: "encoding".into(),
+                    field: Some(field.clone()),
+                    value: Some(raw.to_string()),
+                    reason: format!("{field}: undecodable bytes (shown as �): the file is not entirely in its declared encoding"),
+                });
+                failed[col.field] = true;
+                continue;
+            }
+            let mapped = col
+                .map
+                .as_ref()
+                .and_then(|m| m.get(raw.trim()))
+                .map(String::as_str)
+                .unwrap_or(raw);
+            match col.normalizer.apply(mapped, &col.options) {
+                Ok(n) => {
+                    if let Some(note) = n.note {
+                        flags.push(format!("normalize:{field}: {note}"));
+                    }
+                    values[col.field] = n.value;
+                }
+                Err(e) => {
+                    failed[col.field] = true;
+                    let reason = format!(
+                        "{field}: cannot read as {}: {}",
+                        describe(col.normalizer),
+                        e.reason
+                    );
+                    match col.on_error {
+                        OnError::Null => {
+                            flags.push(format!("normalize:{field}: {} (value dropped)", e.reason))
+                        }
+                        OnError::Quarantine => errors.push(RowError {
+                            rule: format!("normalize:{field}"),
+                            field: Some(field.clone()),
+                            value: Some(raw.to_string()),
+                            reason,
+                        }),
+                    }
+                }
+            }
+        }
+        for rule in &p.rules {
+            if failed[rule.field] {
+                continue; // already reported; a rule over a value we could not read says nothing new
+            }
+            if let Err(reason) = self.check(rule, &values) {
+                let field = &p.schema.fields[rule.field].name;
+                let reason = rule
+                    .message
+                    .clone()
+                    .map(|m| format!("{field}: {m}"))
+                    .unwrap_or(reason);
+                match rule.severity {
+                    Severity::Warn => flags.push(format!("{}: {reason}", rule.id)),
+                    Severity::Error => errors.push(RowError {
+                        rule: rule.id.clone(),
+                        field: Some(field.clone()),
+                        value: (!values[rule.field].is_null())
+                            .then(|| values[rule.field].to_string()),
+                        reason,
+                    }),
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Outcome::Quarantined(errors);
+        }
+        let key = if p.key.is_empty() {
+            String::new()
+        } else {
+            let parts: Vec<String> = p.key.iter().map(|i| values[*i].to_string()).collect();
+            if p.key.iter().any(|i| values[*i].is_null()) {
+                let names: Vec<&str> = p
+                    .key
+                    .iter()
+                    .map(|i| p.schema.fields[*i].name.as_str())
+                    .collect();
+                return Outcome::Quarantined(vec![RowError {
+                    rule: "empty-key".into(),
+                    field: Some(names.join(",")),
+                    value: Some(parts.join("|")),
+                    reason: format!("record key ({}) has an empty part", names.join(", ")),
+                }]);
+            }
+            parts.join("|")
+        };
+        Outcome::Staged { values, flags, key }
+    }
+
+    fn check(&self, rule: &CompiledRule, values: &[Value]) -> Result<(), String> {
+        let p = self.pipeline;
+        let name = &p.schema.fields[rule.field].name;
+        let v = &values[rule.field];
+        if v.is_null() {
+            return match rule.check {
+                RuleCheck::Required => {
+                    Err(format!("{name}: a value is required but the cell is empty"))
+                }
+                _ => Ok(()),
+            };
+        }
+        match &rule.check {
+            RuleCheck::Required => Ok(()),
+            RuleCheck::Pattern(re) => {
+                let text = v.to_string();
+                if re.is_match(&text) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{name}: `{text}` does not match the pattern `{}`",
+                        re.as_str()
+                    ))
+                }
+            }
+            RuleCheck::Range(min, max) => {
+                let below = min.is_some_and(|b| self.cmp_bound(v, b) == Some(Ordering::Less));
+                let above = max.is_some_and(|b| self.cmp_bound(v, b) == Some(Ordering::Greater));
+                if below || above {
+                    let show = |b: &Option<Bound>| {
+                        b.map(|b| self.show_bound(b)).unwrap_or_else(|| "…".into())
+                    };
+                    Err(format!(
+                        "{name}: {v} is outside the allowed range {} to {}",
+                        show(min),
+                        show(max)
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            RuleCheck::Enum(set) => {
+                let text = v.to_string();
+                if set.contains(&text) {
+                    Ok(())
+                } else {
+                    let mut allowed: Vec<&String> = set.iter().collect();
+                    allowed.sort();
+                    let list = allowed
+                        .iter()
+                        .take(12)
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    Err(format!(
+                        "{name}: `{text}` is not one of the allowed values {list}{}",
+                        if set.len() > 12 { ", …" } else { "" }
+                    ))
+                }
+            }
+            RuleCheck::Length(min, max) => {
+                let n = v.to_string().chars().count();
+                if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
+                    let show =
+                        |b: &Option<usize>| b.map(|b| b.to_string()).unwrap_or_else(|| "…".into());
+                    Err(format!(
+                        "{name}: length {n} is outside {} to {} characters",
+                        show(min),
+                        show(max)
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            RuleCheck::CheckDigit(scheme) => check_digit(name, *scheme, &v.to_string()),
+            RuleCheck::IdConsistency { birth_date, gender } => {
+                let idv = v.to_string();
+                let mut problems = Vec::new();
+                if let (Some(bi), Some(from_id)) = (birth_date, id::resident::birth_date(&idv)) {
+                    if let Some(d) = values[*bi].as_date() {
+                        if d != from_id {
+                            problems.push(format!(
+                                "the ID says born {from_id} but {} is {d}",
+                                p.schema.fields[*bi].name
+                            ));
+                        }
+                    }
+                }
+                if let (Some(gi), Some(from_id)) = (gender, id::resident::gender(&idv)) {
+                    if let Some(g) = values[*gi].as_str() {
+                        if g != from_id {
+                            problems.push(format!(
+                                "the ID says {from_id} but {} is {g}",
+                                p.schema.fields[*gi].name
+                            ));
+                        }
+                    }
+                }
+                if problems.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!("{name}: {}", problems.join("; ")))
+                }
+            }
+            RuleCheck::Compare { op, other } => {
+                let o = &values[*other];
+                if o.is_null() {
+                    return Ok(());
+                }
+                let ord = compare(v, o);
+                let ok = match (op, ord) {
+                    (_, None) => true,
+                    (CompareOp::Lt, Some(x)) => x == Ordering::Less,
+                    (CompareOp::Le, Some(x)) => x != Ordering::Greater,
+                    (CompareOp::Eq, Some(x)) => x == Ordering::Equal,
+                    (CompareOp::Ne, Some(x)) => x != Ordering::Equal,
+                    (CompareOp::Ge, Some(x)) => x != Ordering::Less,
+                    (CompareOp::Gt, Some(x)) => x == Ordering::Greater,
+                };
+                let oname = &p.schema.fields[*other].name;
+                if ok {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{name} ({v}) should be {} {oname} ({o})",
+                        op.as_str()
+                    ))
+                }
+            }
+        }
+    }
+
+    fn cmp_bound(&self, v: &Value, b: Bound) -> Option<Ordering> {
+        match b {
+            Bound::Number(n) => v.as_f64()?.partial_cmp(&n),
+            Bound::Date(d) => Some(v.as_date()?.cmp(&d)),
+            Bound::Today => Some(v.as_date()?.cmp(&self.today)),
+        }
+    }
+
+    fn show_bound(&self, b: Bound) -> String {
+        match b {
+            Bound::Number(n) => format!("{n}"),
+            Bound::Date(d) => d.to_string(),
+            Bound::Today => format!("today ({})", self.today),
+        }
+    }
+}
+
+fn compare(a: &Value, b: &Value) -> Option<Ordering> {
+    match (a, b) {
+        (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
+        _ => match (a.as_date(), b.as_date()) {
+            (Some(x), Some(y)) => Some(x.cmp(&y)),
+            _ => a.as_f64()?.partial_cmp(&b.as_f64()?),
+        },
+    }
+}
+
+fn check_digit(name: &str, scheme: crate::config::CheckScheme, v: &str) -> Result<(), String> {
+    use crate::config::CheckScheme::*;
+    let (ok, expected, what) = match scheme {
+        ResidentId => (
+            id::resident::is_valid(v),
+            v.get(..17).and_then(id::resident::check_char),
+            "resident ID",
+        ),
+        Uscc => (
+            id::uscc::is_valid(v),
+            v.get(..17).and_then(id::uscc::check_char),
+            "unified social credit code",
+        ),
+        OrgCode => (
+            id::org_code::is_valid(v),
+            v.get(..8).and_then(id::org_code::check_char),
+            "organization code",
+        ),
+    };
+    if ok {
+        return Ok(());
+    }
+    let found = v.chars().last().unwrap_or(' ');
+    match expected {
+        Some(e) if e != found => Err(format!(
+            "{name}: {what} check character is `{found}`, expected `{e}` (a mistyped character?)"
+        )),
+        _ if scheme == ResidentId => Err(format!(
+            "{name}: not a valid resident ID (the birth date part is not a real date)"
+        )),
+        _ => Err(format!("{name}: not a valid {what}")),
+    }
+}
+
+fn describe(n: Normalizer) -> &'static str {
+    match n {
+        Normalizer::ResidentId => "a resident ID",
+        Normalizer::Uscc => "a unified social credit code",
+        Normalizer::OrgCode => "an organization code",
+        Normalizer::PersonName => "a person name",
+        Normalizer::CompanyName | Normalizer::CompanyKey => "a company name",
+        Normalizer::Phone => "a phone number",
+        Normalizer::Date => "a date",
+        Normalizer::Datetime => "a date and time",
+        Normalizer::Address => "an address",
+        Normalizer::Amount => "an amount of money",
+        Normalizer::Area => "a floor area",
+        Normalizer::Integer => "a whole number",
+        Normalizer::Decimal | Normalizer::Float => "a number",
+        Normalizer::Boolean => "yes/no",
+        Normalizer::Gender => "a gender",
+        Normalizer::Plate => "a plate number",
+        Normalizer::RegionCode => "a region code",
+        Normalizer::Raw | Normalizer::Text | Normalizer::Upper => "text",
+    }
+}
