@@ -747,7 +747,8 @@ pub fn delimiter_byte(s: &str) -> Option<u8> {
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().last().unwrap_or(s).trim().to_string()
+    let l = s.lines().last().unwrap_or(s).trim();
+    l.strip_prefix("error: ").unwrap_or(l).to_string()
 }
 
 fn compile_rule(

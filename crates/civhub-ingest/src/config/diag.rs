@@ -41,21 +41,28 @@ impl ConfigProblem {
     }
 }
 
-impl fmt::Display for ConfigProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line > 0 {
-            write!(
-                f,
+impl ConfigProblem {
+    /// `file:line:column: message (hint: …)` on one line, for logs and plain output.
+    pub fn one_line(&self) -> String {
+        let mut s = if self.line > 0 {
+            format!(
                 "{}:{}:{}: {}",
                 self.file, self.line, self.column, self.message
-            )?;
+            )
         } else {
-            write!(f, "{}: {}", self.file, self.message)?;
-        }
+            format!("{}: {}", self.file, self.message)
+        };
         if let Some(h) = &self.hint {
-            write!(f, " (hint: {h})")?;
+            s.push_str(&format!(" (hint: {h})"));
         }
-        Ok(())
+        s
+    }
+}
+
+/// The message alone; where and how to fix are separate parts of the diagnostic.
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
     }
 }
 
@@ -133,8 +140,7 @@ impl SourceFile {
     /// Turns a TOML parse/shape error into a problem, adding a "did you mean"
     /// hint for unknown keys and unknown values.
     pub fn toml_problem(&self, err: &toml::de::Error) -> ConfigProblem {
-        let message = err.message().trim().to_string();
-        let (key, hint) = suggest_from_serde_message(&message);
+        let (key, message, hint) = rewrite_serde_message(err.message().trim());
         self.problem(err.span(), key.as_deref(), message, hint)
     }
 }
@@ -213,23 +219,35 @@ pub fn hint_for(word: &str, candidates: &[&str]) -> Option<String> {
 }
 
 /// serde's messages for unknown keys and values carry the expected names:
-/// "unknown field `delimter`, expected one of `path`, `format`, …". Pull out the
-/// offending word and suggest the closest expected one.
-fn suggest_from_serde_message(msg: &str) -> (Option<String>, Option<String>) {
-    let kind = if msg.starts_with("unknown field") {
-        "field"
+/// "unknown field `delimter`, expected one of `path`, `format`, …". Rewrite
+/// them as a short message ("unknown key `delimter`") and a hint naming the
+/// closest expected name, or listing them all when none is close.
+fn rewrite_serde_message(msg: &str) -> (Option<String>, String, Option<String>) {
+    let (what, is_key) = if msg.starts_with("unknown field") {
+        ("key", true)
     } else if msg.starts_with("unknown variant") {
-        "variant"
+        ("value", false)
     } else {
-        return (None, None);
+        return (None, msg.to_string(), None);
     };
     let ticks: Vec<&str> = msg.split('`').skip(1).step_by(2).collect();
     let Some((word, expected)) = ticks.split_first() else {
-        return (None, None);
+        return (None, msg.to_string(), None);
     };
-    let hint = did_you_mean(word, expected.iter().copied()).map(|c| format!("did you mean `{c}`?"));
-    let key = (kind == "field").then(|| word.to_string());
-    (key, hint)
+    let hint = match did_you_mean(word, expected.iter().copied()) {
+        Some(c) => Some(format!("did you mean `{c}`?")),
+        None if expected.is_empty() => None,
+        None => Some(format!(
+            "expected one of {}",
+            expected
+                .iter()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    };
+    let key = is_key.then(|| word.to_string());
+    (key, format!("unknown {what} `{word}`"), hint)
 }
 
 /// Every problem found while loading a project.

@@ -87,7 +87,7 @@ pub enum Encoding {
     #[default]
     Auto,
     /// UTF-8.
-    #[serde(alias = "utf8")]
+    #[serde(rename = "utf-8", alias = "utf8")]
     Utf8,
     /// GBK (decoded as GB18030, its superset).
     Gbk,

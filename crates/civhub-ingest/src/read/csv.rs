@@ -23,7 +23,10 @@ impl RowView for CsvRow<'_> {
     }
     fn slot(&self, i: usize) -> Option<&str> {
         let idx = self.map.get(i).copied().flatten()?;
-        self.record.get(idx).filter(|s| !s.trim().is_empty())
+        self.record
+            .get(idx)
+            .map(strip_cr)
+            .filter(|s| !s.trim().is_empty())
     }
     fn problem(&self) -> Option<RowProblem> {
         let (n, h) = (self.record.len(), self.header.len());
@@ -40,7 +43,7 @@ impl RowView for CsvRow<'_> {
         let extra: Vec<String> = (0..n).map(|i| format!("_extra_{}", i + 1)).collect();
         original_json((0..n).map(|i| {
             let name = self.header.get(i).unwrap_or(&extra[i]).as_str();
-            (name, self.record.get(i))
+            (name, self.record.get(i).map(strip_cr))
         }))
     }
 }
@@ -63,6 +66,9 @@ pub(super) fn read(
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
+        // Records end at `\n` only, so that the line numbers csv reports for
+        // CRLF files are right; the `\r` left on the last field is stripped.
+        .terminator(csv::Terminator::Any(b'\n'))
         .from_reader(std::io::BufReader::with_capacity(
             256 * 1024,
             decoder(file, enc),
@@ -128,6 +134,10 @@ pub(super) fn read(
         encoding: Some(enc.as_str()),
         sheets: Vec::new(),
     })
+}
+
+fn strip_cr(s: &str) -> &str {
+    s.strip_suffix('\r').unwrap_or(s)
 }
 
 fn csv_reason(e: &csv::Error) -> String {

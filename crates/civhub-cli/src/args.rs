@@ -1,0 +1,107 @@
+//! Command-line arguments (clap derive). Only definitions live here; each
+//! command's work is in `commands/`.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// civhub — a data-integration hub for a city government.
+///
+/// Ingests department exports through declared pipelines into a local
+/// warehouse, with every bad row quarantined and every good one traceable to
+/// its file and row.
+#[derive(Debug, Parser)]
+#[command(
+    name = "civhub",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(
+    after_help = "Start with `civhub run` in a project folder (one holding civhub.toml), or\n`civhub synth --persons 1000 --out demo && civhub run --project demo`."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Project folder (holding civhub.toml). Default: the current folder or the
+    /// nearest parent that has a civhub.toml.
+    #[arg(long, global = true, value_name = "DIR", env = "CIVHUB_PROJECT")]
+    pub project: Option<PathBuf>,
+    /// Warehouse folder, instead of `paths.warehouse` from civhub.toml.
+    #[arg(long, global = true, value_name = "DIR", env = "CIVHUB_WAREHOUSE")]
+    pub warehouse: Option<PathBuf>,
+    /// No progress bars; only results and errors.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole job: ingest every pipeline (later stages join as they land).
+    Run(RunArgs),
+    /// Read department exports into staging and quarantine tables.
+    Ingest(IngestArgs),
+    /// Check civhub.toml, schemas and pipelines without running anything.
+    Validate(ValidateArgs),
+    /// Generate a ready-to-run project of realistic synthetic exports.
+    Synth(SynthArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Print one JSON document instead of the summary table.
+    #[arg(long)]
+    pub json: bool,
+    /// Re-stage every file, even unchanged ones.
+    #[arg(long)]
+    pub full_refresh: bool,
+    /// Worker threads (default: `ingest.threads`, 0 = one per core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Pipelines (`department.dataset`) or whole departments to run; all when none given.
+    #[arg(value_name = "PIPELINE")]
+    pub pipelines: Vec<String>,
+    /// Print one JSON document instead of the summary table.
+    #[arg(long)]
+    pub json: bool,
+    /// Re-stage every file, even unchanged ones; in append mode, drop rows of
+    /// files no longer in the exports folder.
+    #[arg(long)]
+    pub full_refresh: bool,
+    /// Worker threads (default: `ingest.threads`, 0 = one per core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Print the problems as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Number of persons in the synthetic city.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub persons: usize,
+    /// Random seed; the same seed and size give byte-identical files.
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
+    /// Folder to create (replaced if it holds an earlier synth output).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}

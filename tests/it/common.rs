@@ -1,0 +1,187 @@
+//! Helpers: temporary projects, running the binary, reading staged tables.
+
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
+}
+
+/// A valid unified social credit code for a made-up government body.
+pub fn dept_code(seq: u32) -> String {
+    let body = format!("11341000{seq:09}");
+    let c = civhub_core::id::uscc::check_char(&body).expect("valid body");
+    format!("{body}{c}")
+}
+
+/// A valid resident ID from region, birth date (YYYYMMDD) and sequence.
+pub fn resident_id(region: &str, birth: &str, seq: u32) -> String {
+    let body = format!("{region}{birth}{seq:03}");
+    let c = civhub_core::id::resident::check_char(&body).expect("valid body");
+    format!("{body}{c}")
+}
+
+/// The result of running the binary.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+/// A project in a temporary folder with the repository's schemas.
+pub struct TestProject {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestProject {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("civhub.toml"),
+            "[project]\nname = \"test\"\ntitle = \"测试项目\"\nphone-area-code = \"0559\"\n\n[ingest]\nthreads = 2\n",
+        )
+        .unwrap();
+        let schemas = dir.path().join("schemas");
+        std::fs::create_dir_all(&schemas).unwrap();
+        for e in std::fs::read_dir(repo().join("schemas")).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), schemas.join(e.file_name())).unwrap();
+        }
+        std::fs::create_dir_all(dir.path().join("pipelines")).unwrap();
+        TestProject { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `pipelines/<dept>/<name>.toml` (and the department file).
+    pub fn pipeline(&self, dept: &str, name: &str, toml: &str) {
+        let d = self.path().join("pipelines").join(dept);
+        std::fs::create_dir_all(&d).unwrap();
+        let df = d.join("_department.toml");
+        if !df.exists() {
+            std::fs::write(&df, format!("name = \"测试部门\"\nname-en = \"Test department\"\nshort-name = \"测试\"\ncode = \"{}\"\n", dept_code(1))).unwrap();
+        }
+        std::fs::write(d.join(format!("{name}.toml")), toml).unwrap();
+    }
+
+    /// Writes an export file under `exports/`.
+    pub fn export(&self, rel: &str, bytes: impl AsRef<[u8]>) {
+        let p = self.path().join("exports").join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+
+    /// Runs `civhub --project <dir> args…`.
+    pub fn civhub(&self, args: &[&str]) -> Run {
+        civhub_in(self.path(), args)
+    }
+
+    /// Every row of the staging table of `pipeline`, as JSON objects.
+    pub fn staged(&self, pipeline: &str) -> Vec<serde_json::Map<String, serde_json::Value>> {
+        self.table("staging", pipeline, "staging_part")
+    }
+
+    /// Every row of the quarantine table of `pipeline`.
+    pub fn quarantined(&self, pipeline: &str) -> Vec<serde_json::Map<String, serde_json::Value>> {
+        self.table("quarantine", pipeline, "quarantine_part")
+    }
+
+    fn table(
+        &self,
+        kind: &str,
+        pipeline: &str,
+        part_key: &str,
+    ) -> Vec<serde_json::Map<String, serde_json::Value>> {
+        let wh = self.path().join("warehouse");
+        let manifest: serde_json::Value =
+            match std::fs::read_to_string(wh.join("staging").join(pipeline).join("_manifest.json"))
+            {
+                Ok(t) => serde_json::from_str(&t).unwrap(),
+                Err(_) => return Vec::new(),
+            };
+        let mut rows = Vec::new();
+        for f in manifest["files"].as_array().unwrap() {
+            if let Some(part) = f[part_key].as_str() {
+                rows.extend(read_parquet(&wh.join(kind).join(pipeline).join(part)));
+            }
+        }
+        rows
+    }
+}
+
+/// Runs the binary with `--project dir`.
+pub fn civhub_in(dir: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_civhub"))
+        .arg("--project")
+        .arg(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("CIVHUB_PROJECT")
+        .env_remove("CIVHUB_WAREHOUSE")
+        .output()
+        .expect("run civhub");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Reads a Parquet file into JSON rows.
+pub fn read_parquet(path: &Path) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reader = ParquetRecordBatchReaderBuilder::try_new(f)
+        .unwrap()
+        .build()
+        .unwrap();
+    let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
+    let mut buf = Vec::new();
+    {
+        let mut w = arrow::json::ArrayWriter::new(&mut buf);
+        for b in &batches {
+            w.write(b).unwrap();
+        }
+        w.finish().unwrap();
+    }
+    if buf.is_empty() {
+        return Vec::new();
+    }
+    let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_object().unwrap().clone())
+        .collect()
+}
+
+/// Replaces what changes from run to run (ids, times, temp paths) for snapshots.
+pub fn redact(s: &str, dir: &Path) -> String {
+    let s = s.replace(&dir.display().to_string(), "[PROJECT]");
+    let re_run = regex_lite(r"\b[0-9A-HJKMNP-TV-Z]{26}\b");
+    let s = re_run.replace_all(&s, "[RUN]").into_owned();
+    let re_secs = regex_lite(r"\d+\.\ds\b");
+    re_secs.replace_all(&s, "[T]s").into_owned()
+}
+
+fn regex_lite(p: &str) -> regex::Regex {
+    regex::Regex::new(p).unwrap()
+}
