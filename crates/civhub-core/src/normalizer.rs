@@ -45,6 +45,8 @@ pub enum Normalizer {
     Date,
     /// Date and time.
     Datetime,
+    /// Month (费款所属期): 2024-06, 2024/6, 202406, 2024年6月; staged as `YYYY-MM`.
+    Month,
     /// Address: full-width, whitespace, province/city prefixes.
     Address,
     /// Money with an optional unit (元, 万元); staged in 元.
@@ -69,7 +71,7 @@ pub enum Normalizer {
 
 impl Normalizer {
     /// Every normalizer, in documentation order.
-    pub const ALL: [Normalizer; 22] = [
+    pub const ALL: [Normalizer; 23] = [
         Normalizer::Raw,
         Normalizer::Text,
         Normalizer::Upper,
@@ -82,6 +84,7 @@ impl Normalizer {
         Normalizer::Phone,
         Normalizer::Date,
         Normalizer::Datetime,
+        Normalizer::Month,
         Normalizer::Address,
         Normalizer::Amount,
         Normalizer::Area,
@@ -109,6 +112,7 @@ impl Normalizer {
             Normalizer::Phone => "phone",
             Normalizer::Date => "date",
             Normalizer::Datetime => "datetime",
+            Normalizer::Month => "month",
             Normalizer::Address => "address",
             Normalizer::Amount => "amount",
             Normalizer::Area => "area",
@@ -177,6 +181,7 @@ impl Normalizer {
             Normalizer::Datetime => {
                 normalize::date::datetime(raw).map(|d| Normalized::plain(Value::DateTime(d)))
             }
+            Normalizer::Month => s(normalize::month::month(raw)),
             Normalizer::Address => s(normalize::address::address(raw)),
             Normalizer::Amount => normalize::number::amount(raw, opts.unit.as_deref())
                 .map(|c| Normalized::plain(Value::Dec(c))),

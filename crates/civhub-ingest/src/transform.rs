@@ -109,55 +109,81 @@ impl<'p> Transformer<'p> {
         let mut values = vec![Value::Null; nfields];
         let mut failed = vec![false; nfields];
         let mut flags: Vec<String> = Vec::new();
-        for (ci, col) in p.columns.iter().enumerate() {
-            let field = &p.schema.fields[col.field].name;
-            let raw: Option<&str> = match &col.source {
-                ColumnSource::Columns(_) => self.col_slot[ci].and_then(|s| row.slot(s)),
-                ColumnSource::Sheet => row.sheet(),
-                ColumnSource::File => Some(file_stem),
-                ColumnSource::Const(v) => Some(v.as_str()),
-            };
-            let Some(raw) = raw else { continue };
-            if raw.contains('\u{fffd}') {
-                errors.push(RowError {
-                    rule: "encoding".into(),
-                    field: Some(field.clone()),
-                    value: Some(raw.to_string()),
-                    reason: format!("{field}: undecodable bytes (shown as �): the file is not entirely in its declared encoding"),
-                });
-                failed[col.field] = true;
-                continue;
-            }
-            let mapped = col
-                .map
-                .as_ref()
-                .and_then(|m| m.get(raw.trim()))
-                .map(String::as_str)
-                .unwrap_or(raw);
-            match col.normalizer.apply(mapped, &col.options) {
-                Ok(n) => {
-                    if let Some(note) = n.note {
-                        flags.push(format!("normalize:{field}: {note}"));
-                    }
-                    values[col.field] = n.value;
+        // Unconditional columns first: `when` conditions test their values.
+        for pass in [false, true] {
+            for (ci, col) in p.columns.iter().enumerate() {
+                if col.when.is_some() != pass {
+                    continue;
                 }
-                Err(e) => {
+                if let Some((f, allowed)) = &col.when {
+                    if values[*f].is_null() || !allowed.contains(&values[*f].to_string()) {
+                        continue;
+                    }
+                }
+                let field = &p.schema.fields[col.field].name;
+                let raw: Option<&str> = match &col.source {
+                    ColumnSource::Columns(_) => self.col_slot[ci].and_then(|s| row.slot(s)),
+                    ColumnSource::Sheet => row.sheet(),
+                    ColumnSource::File => Some(file_stem),
+                    ColumnSource::Const(v) => Some(v.as_str()),
+                };
+                let Some(raw) = raw else { continue };
+                if raw.contains('\u{fffd}') {
+                    errors.push(RowError {
+                        rule: "encoding".into(),
+                        field: Some(field.clone()),
+                        value: Some(raw.to_string()),
+                        reason: format!("{field}: undecodable bytes (shown as �): the file is not entirely in its declared encoding"),
+                    });
                     failed[col.field] = true;
-                    let reason = format!(
-                        "{field}: cannot read as {}: {}",
-                        describe(col.normalizer),
-                        e.reason
-                    );
-                    match col.on_error {
-                        OnError::Null => {
-                            flags.push(format!("normalize:{field}: {} (value dropped)", e.reason))
+                    continue;
+                }
+                let extracted = match &col.extract {
+                    None => Ok(raw),
+                    Some(re) => match re.captures(raw) {
+                        Some(c) => Ok(c
+                            .get(1)
+                            .or_else(|| c.get(0))
+                            .map(|m| m.as_str())
+                            .unwrap_or(raw)),
+                        None => Err(civhub_core::NormError::new(format!(
+                            "does not match `extract = '{}'`",
+                            re.as_str()
+                        ))),
+                    },
+                };
+                let result = extracted.and_then(|x| {
+                    let mapped = col
+                        .map
+                        .as_ref()
+                        .and_then(|m| m.get(x.trim()))
+                        .map(String::as_str)
+                        .unwrap_or(x);
+                    col.normalizer.apply(mapped, &col.options)
+                });
+                match result {
+                    Ok(n) => {
+                        if let Some(note) = n.note {
+                            flags.push(format!("normalize:{field}: {note}"));
                         }
-                        OnError::Quarantine => errors.push(RowError {
-                            rule: format!("normalize:{field}"),
-                            field: Some(field.clone()),
-                            value: Some(raw.to_string()),
-                            reason,
-                        }),
+                        values[col.field] = n.value;
+                    }
+                    Err(e) => {
+                        failed[col.field] = true;
+                        match col.on_error {
+                            OnError::Null => flags
+                                .push(format!("normalize:{field}: {} (value dropped)", e.reason)),
+                            OnError::Quarantine => errors.push(RowError {
+                                rule: format!("normalize:{field}"),
+                                field: Some(field.clone()),
+                                value: Some(raw.to_string()),
+                                reason: format!(
+                                    "{field}: cannot read as {}: {}",
+                                    describe(col.normalizer),
+                                    e.reason
+                                ),
+                            }),
+                        }
                     }
                 }
             }
@@ -413,6 +439,7 @@ fn describe(n: Normalizer) -> &'static str {
         Normalizer::Phone => "a phone number",
         Normalizer::Date => "a date",
         Normalizer::Datetime => "a date and time",
+        Normalizer::Month => "a month",
         Normalizer::Address => "an address",
         Normalizer::Amount => "an amount of money",
         Normalizer::Area => "a floor area",

@@ -4,6 +4,7 @@ pub mod address;
 pub mod code;
 pub mod company;
 pub mod date;
+pub mod month;
 pub mod name;
 pub mod number;
 pub mod phone;

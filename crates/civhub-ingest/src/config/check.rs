@@ -40,6 +40,10 @@ pub struct Column {
     pub on_error: OnError,
     /// May be absent from a file.
     pub optional: bool,
+    /// Compiled `extract`.
+    pub extract: Option<regex::Regex>,
+    /// Compiled `when`: the field index and the values.
+    pub when: Option<(usize, HashSet<String>)>,
 }
 
 /// A bound of a range rule.
@@ -213,6 +217,7 @@ pub(super) fn load_pipeline(
     // Columns.
     let mut columns = Vec::new();
     let mut mapped: HashMap<usize, ()> = HashMap::new();
+    let mut whens: Vec<Option<WhenDef>> = Vec::new();
     for col in &def.columns {
         let Some(field) = c.field(&col.field, "columns.field") else {
             continue;
@@ -343,6 +348,24 @@ pub(super) fn load_pipeline(
             .area_code
             .clone()
             .or_else(|| project.project.phone_area_code.clone());
+        let extract = match &col.extract {
+            None => None,
+            Some(x) => match regex::Regex::new(x.get_ref()) {
+                Ok(re) => Some(re),
+                Err(e) => {
+                    c.err(
+                        x,
+                        "columns.extract",
+                        format!(
+                            "not a valid regular expression: {}",
+                            first_line(&e.to_string())
+                        ),
+                        None,
+                    );
+                    None
+                }
+            },
+        };
         columns.push(Column {
             field,
             source,
@@ -357,7 +380,22 @@ pub(super) fn load_pipeline(
                 .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
             on_error: col.on_error,
             optional: col.optional,
+            extract,
+            when: None,
         });
+        whens.push(col.when.clone());
+    }
+    // `when` conditions refer to fields filled unconditionally.
+    let unconditional: HashMap<usize, ()> = whens
+        .iter()
+        .zip(&columns)
+        .filter(|(w, _)| w.is_none())
+        .map(|(_, c)| (c.field, ()))
+        .collect();
+    for (w, col) in whens.iter().zip(columns.iter_mut()) {
+        if let Some(w) = w {
+            col.when = c.when(w, &unconditional, "columns.when");
+        }
     }
     for (i, f) in schema.fields.iter().enumerate() {
         if f.required && !mapped.contains_key(&i) {
@@ -413,6 +451,9 @@ pub(super) fn load_pipeline(
                 );
             }
             c.mapped_field(f, &format!("identity.{k}"), &mapped);
+        }
+        if let Some(w) = &ident.when {
+            c.when(w, &mapped, "identity.when");
         }
         let has_anchor = match kind {
             IdentityKind::Person => ident.id_number.is_some() || ident.name.is_some(),
@@ -598,6 +639,38 @@ impl Checker<'_> {
                 None
             }
         }
+    }
+
+    /// Compiles a `when` condition over a field in `allowed`.
+    fn when(
+        &mut self,
+        w: &WhenDef,
+        allowed: &HashMap<usize, ()>,
+        key: &str,
+    ) -> Option<(usize, HashSet<String>)> {
+        let i = self.field(&w.field, key)?;
+        if !allowed.contains_key(&i) {
+            self.err(
+                &w.field,
+                key,
+                format!(
+                    "`when` refers to `{}`, which is not mapped by a column without `when`",
+                    w.field.get_ref()
+                ),
+                Some("conditions can only test fields every row fills".into()),
+            );
+            return None;
+        }
+        if w.values.is_empty() {
+            self.err(
+                &w.field,
+                key,
+                "`when` needs a non-empty `values` list".into(),
+                None,
+            );
+            return None;
+        }
+        Some((i, w.values.iter().cloned().collect()))
     }
 
     /// Resolves a schema field that the pipeline maps.

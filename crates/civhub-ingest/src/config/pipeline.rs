@@ -199,6 +199,27 @@ pub struct ColumnDef {
     /// The column may be missing from a file; the field is then null.
     #[serde(default)]
     pub optional: bool,
+    /// A regular expression applied to the raw value before `map` and the
+    /// normalizer: the first capture group (or the whole match) is kept, e.g.
+    /// `extract = '(\d{4}-\d{2})'` to take the month out of `$file`. No match
+    /// is a normalizer error.
+    #[serde(default)]
+    pub extract: Option<Spanned<String>>,
+    /// Fill the field only on rows where another field has one of the given
+    /// values — for a column that holds different things by row, e.g. a
+    /// 证件号码 that is a resident ID for persons and a USCC for organisations.
+    #[serde(default)]
+    pub when: Option<WhenDef>,
+}
+
+/// A condition on a row: `field`'s normalized value is one of `values`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct WhenDef {
+    /// A schema field mapped by a column without `when`.
+    pub field: Spanned<String>,
+    /// The values for which the condition holds.
+    pub values: Vec<String>,
 }
 
 /// Whether an identity describes a person or a legal entity.
@@ -244,6 +265,10 @@ pub struct IdentityDef {
     /// Entity: legal representative's name field.
     #[serde(default)]
     pub legal_rep: Option<Spanned<String>>,
+    /// Only rows where this condition holds mention this identity, e.g. the
+    /// person identity of a 双公示 party only when `party_type` is 自然人.
+    #[serde(default)]
+    pub when: Option<WhenDef>,
 }
 
 impl IdentityDef {
