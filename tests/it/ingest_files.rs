@@ -756,3 +756,24 @@ fn parquet_dump_with_typed_columns() {
         ["required:id_number"]
     );
 }
+
+#[test]
+fn two_files_with_the_same_content_in_one_run() {
+    let p = TestProject::new();
+    let toml = person_pipeline("[source]\npath = \"police/*.csv\"\nformat = \"csv\"", "").replace(
+        "schema = \"person\"",
+        "schema = \"person\"\nmode = \"append\"",
+    );
+    p.pipeline("police", "people", &toml);
+    let a = resident_id("341002", "19800102", 1);
+    let text = format!("身份证号,姓名,性别,出生日期\n{a},张三,男,1980-01-02\n");
+    p.export("police/1.csv", &text);
+    p.export("police/2.csv", &text);
+    let run = p.civhub(&["ingest", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let r = run.json();
+    assert_nothing_lost(&r);
+    assert_eq!(file(&r, "police/2.csv")["duplicates_across_files"], 1);
+    assert_eq!(p.staged("police.people").len(), 1);
+    assert_eq!(p.quarantined("police.people").len(), 1);
+}

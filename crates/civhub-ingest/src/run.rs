@@ -473,7 +473,8 @@ fn run_pipeline(ctx: &Ctx<'_>, p: &Pipeline, found: Result<Vec<Found>, String>) 
     let tmp = ctx.tmp.join(&p.id);
     let results: Vec<FileRun> = todo
         .par_iter()
-        .map(|t| read_one(ctx, p, &transformer, t, &tmp))
+        .enumerate()
+        .map(|(i, t)| read_one(ctx, p, &transformer, t, i, &tmp))
         .collect();
 
     let mut failed = None;
@@ -574,7 +575,7 @@ fn run_pipeline(ctx: &Ctx<'_>, p: &Pipeline, found: Result<Vec<Found>, String>) 
         fs_err::create_dir_all(&sdir).map_err(|e| e.to_string())?;
         fs_err::create_dir_all(&qdir).map_err(|e| e.to_string())?;
         for r in &results {
-            let base = format!("{}-{}.parquet", &r.hash[..16], ctx.run_id.to_lowercase());
+            let base = format!("{}-{}.parquet", r.part_base, ctx.run_id.to_lowercase());
             let move_in =
                 |from: &Option<(PathBuf, u64)>, dir: &Path| -> Result<Option<String>, String> {
                     match from {
@@ -673,6 +674,8 @@ fn remove_unreferenced(dir: &Path, keep: &std::collections::HashSet<&str>) {
 /// One file read in this run.
 struct FileRun {
     report: FileReport,
+    /// `<index>-<content hash prefix>`, unique within the run.
+    part_base: String,
     hash: String,
     size: u64,
     mtime: i128,
@@ -796,7 +799,14 @@ impl RowSink for Sink<'_> {
     }
 }
 
-fn read_one(ctx: &Ctx<'_>, p: &Pipeline, t: &Transformer<'_>, todo: &Todo, tmp: &Path) -> FileRun {
+fn read_one(
+    ctx: &Ctx<'_>,
+    p: &Pipeline,
+    t: &Transformer<'_>,
+    todo: &Todo,
+    index: usize,
+    tmp: &Path,
+) -> FileRun {
     let f = &todo.found;
     let lineage = FileLineage {
         pipeline: p.id.clone(),
@@ -804,7 +814,8 @@ fn read_one(ctx: &Ctx<'_>, p: &Pipeline, t: &Transformer<'_>, todo: &Todo, tmp: 
         run_id: ctx.run_id.clone(),
         ingested_at_us: ctx.ingested_at.timestamp_micros(),
     };
-    let base = &todo.hash[..16];
+    // Two files may have the same content: the index keeps their parts apart.
+    let base = format!("{index:05}-{}", &todo.hash[..16]);
     let stem = f
         .abs
         .file_stem()
@@ -882,6 +893,7 @@ fn read_one(ctx: &Ctx<'_>, p: &Pipeline, t: &Transformer<'_>, todo: &Todo, tmp: 
     }
     FileRun {
         report,
+        part_base: base,
         hash: todo.hash.clone(),
         size: f.size,
         mtime: f.mtime,
@@ -950,7 +962,7 @@ fn resolve_duplicates(
             run_id: ctx.run_id.clone(),
             ingested_at_us: ctx.ingested_at.timestamp_micros(),
         };
-        let base = &r.hash[..16];
+        let base = r.part_base.clone();
         let (s, q) = move_to_quarantine(
             &staging,
             r.quarantine.as_ref().map(|(q, _)| q.as_path()),

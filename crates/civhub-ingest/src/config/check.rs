@@ -453,7 +453,7 @@ pub(super) fn load_pipeline(
             c.mapped_field(f, &format!("identity.{k}"), &mapped);
         }
         if let Some(w) = &ident.when {
-            c.when(w, &mapped, "identity.when");
+            c.when(w, &unconditional, "identity.when");
         }
         let has_anchor = match kind {
             IdentityKind::Person => ident.id_number.is_some() || ident.name.is_some(),
