@@ -97,12 +97,12 @@ impl TestProject {
 
     /// Every row of the staging table of `pipeline`, as JSON objects.
     pub fn staged(&self, pipeline: &str) -> Vec<serde_json::Map<String, serde_json::Value>> {
-        self.table("staging", pipeline, "staging_part")
+        self.table("staging", pipeline, "staging_parts")
     }
 
     /// Every row of the quarantine table of `pipeline`.
     pub fn quarantined(&self, pipeline: &str) -> Vec<serde_json::Map<String, serde_json::Value>> {
-        self.table("quarantine", pipeline, "quarantine_part")
+        self.table("quarantine", pipeline, "quarantine_parts")
     }
 
     fn table(
@@ -120,8 +120,10 @@ impl TestProject {
             };
         let mut rows = Vec::new();
         for f in manifest["files"].as_array().unwrap() {
-            if let Some(part) = f[part_key].as_str() {
-                rows.extend(read_parquet(&wh.join(kind).join(pipeline).join(part)));
+            for part in f[part_key].as_array().unwrap() {
+                rows.extend(read_parquet(
+                    &wh.join(kind).join(pipeline).join(part.as_str().unwrap()),
+                ));
             }
         }
         rows

@@ -777,3 +777,80 @@ fn two_files_with_the_same_content_in_one_run() {
     assert_eq!(p.staged("police.people").len(), 1);
     assert_eq!(p.quarantined("police.people").len(), 1);
 }
+
+#[test]
+fn a_large_csv_is_read_in_parallel_ranges_with_nothing_lost() {
+    let p = TestProject::new();
+    std::fs::write(
+        p.path().join("civhub.toml"),
+        "[project]\nname = \"t\"\ntitle = \"t\"\n\n[ingest]\nthreads = 2\nrange-bytes = 2000\n",
+    )
+    .unwrap();
+    p.pipeline(
+        "police",
+        "people",
+        &person_pipeline(
+            "[source]\npath = \"police/*.csv\"\nformat = \"csv\"\nencoding = \"gbk\"",
+            "",
+        ),
+    );
+    let mut text = String::from(
+        "标题行,,,,\n身份证号,姓名,性别,出生日期,联系电话\n".replace("标题行,,,,\n", ""),
+    );
+    let mut expect = Vec::new();
+    for i in 0..400u32 {
+        let id = resident_id("341002", "19800102", 2 * (i % 450) + 1);
+        // A quoted phone cell spanning two lines now and then: the cut must not split it.
+        let phone = if i % 37 == 0 {
+            "\"139\n05591234\"".to_string()
+        } else {
+            "13905591234".to_string()
+        };
+        text.push_str(&format!("{id},张三,男,1980-01-02,{phone}\r\n"));
+        expect.push(id);
+    }
+    // The same key again far from its first occurrence: found across ranges.
+    text.push_str(&format!("{},张三,男,1980-01-02,13905591234\r\n", expect[0]));
+    let bytes = encoding_rs::GBK.encode(&text).0.into_owned();
+    p.export("police/big.csv", &bytes);
+    let r = p.civhub(&["ingest", "--json"]).json();
+    assert_nothing_lost(&r);
+    let f = file(&r, "police/big.csv");
+    assert_eq!(f["rows_in"], 401);
+    assert_eq!(f["rows_staged"], 400);
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            p.path()
+                .join("warehouse/staging/police.people/_manifest.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        manifest["files"][0]["staging_parts"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 2,
+        "read in several ranges: {manifest}"
+    );
+    let staged = p.staged("police.people");
+    assert_eq!(staged.len(), 400);
+    // Physical line numbers survive the cut: row of record i is i + 2 plus the extra lines before it.
+    let mut rows: Vec<u64> = staged
+        .iter()
+        .map(|s| s["_source_row"].as_u64().unwrap())
+        .collect();
+    rows.sort();
+    let mut want = Vec::new();
+    let mut line = 2u64;
+    for i in 0..400u32 {
+        want.push(line);
+        line += if i % 37 == 0 { 2 } else { 1 };
+    }
+    assert_eq!(rows, want);
+    let q = p.quarantined("police.people");
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0]["_rule"], "duplicate-key");
+    assert_eq!(q[0]["_source_row"], line);
+}

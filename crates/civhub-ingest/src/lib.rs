@@ -3,6 +3,8 @@
 //! * [`config`] loads and checks `civhub.toml`, schemas and pipelines.
 
 pub mod config;
+mod dedup;
+pub mod file;
 pub mod manifest;
 pub mod read;
 pub mod report;

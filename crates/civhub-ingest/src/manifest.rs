@@ -40,10 +40,10 @@ pub struct ManifestFile {
     pub mtime_ns: i128,
     /// xxh3-128 of the content (hex).
     pub hash: String,
-    /// Staging part file name, when any row was staged.
-    pub staging_part: Option<String>,
-    /// Quarantine part file name, when any row was quarantined.
-    pub quarantine_part: Option<String>,
+    /// Staging part file names (several when a large file was read in ranges).
+    pub staging_parts: Vec<String>,
+    /// Quarantine part file names.
+    pub quarantine_parts: Vec<String>,
     /// Data rows read.
     pub rows_in: u64,
     /// Rows staged.
@@ -97,7 +97,7 @@ impl Manifest {
     pub fn staging_parts(&self, dir: &Path) -> Vec<PathBuf> {
         self.files
             .iter()
-            .filter_map(|f| f.staging_part.as_ref())
+            .flat_map(|f| f.staging_parts.iter())
             .map(|p| dir.join(p))
             .collect()
     }

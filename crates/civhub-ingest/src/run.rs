@@ -8,14 +8,14 @@
 //! twice over unchanged exports stages nothing twice.
 
 use crate::config::{Mode, Pipeline, Project};
+use crate::dedup::DedupJob;
+use crate::file::{FileJob, FileRun, read_one};
 use crate::manifest::{Manifest, ManifestFile, hash_file, mtime_ns};
-use crate::read::{FileError, RowSink, RowView, read_file};
 use crate::report::*;
-use crate::stage::{FileLineage, QuarantineWriter, StagingWriter, WriteError, move_to_quarantine};
-use crate::transform::{Outcome, RowError, Transformer};
+use crate::transform::Transformer;
 use chrono::{SecondsFormat, Utc};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -471,10 +471,28 @@ fn run_pipeline(ctx: &Ctx<'_>, p: &Pipeline, found: Result<Vec<Found>, String>) 
             .date_naive(),
     );
     let tmp = ctx.tmp.join(&p.id);
-    let results: Vec<FileRun> = todo
+    let threads = rayon::current_num_threads();
+    let mut results: Vec<FileRun> = todo
         .par_iter()
         .enumerate()
-        .map(|(i, t)| read_one(ctx, p, &transformer, t, i, &tmp))
+        .map(|(i, t)| {
+            let job = FileJob {
+                pipeline: p,
+                transformer: &transformer,
+                abs: &t.found.abs,
+                rel: &t.found.rel,
+                hash: &t.hash,
+                index: i,
+                tmp: &tmp,
+                run_id: &ctx.run_id,
+                ingested_at_us: ctx.ingested_at.timestamp_micros(),
+                batch_rows: ctx.batch_rows,
+                threads,
+                range_bytes: ctx.project.file.ingest.range_bytes,
+                obs: ctx.obs,
+            };
+            read_one(&job, t.found.size, t.found.mtime)
+        })
         .collect();
 
     let mut failed = None;
@@ -483,9 +501,17 @@ fn run_pipeline(ctx: &Ctx<'_>, p: &Pipeline, found: Result<Vec<Found>, String>) 
             failed.get_or_insert_with(|| format!("cannot read `{}`: {}", r.report.path, e.message));
         }
     }
-    let mut results = results;
     if failed.is_none() {
-        if let Err(e) = resolve_duplicates(ctx, p, &mut results, &retained, &sdir, &tmp) {
+        let job = DedupJob {
+            pipeline: p,
+            retained: &retained,
+            staging_dir: &sdir,
+            tmp: &tmp,
+            run_id: &ctx.run_id,
+            ingested_at_us: ctx.ingested_at.timestamp_micros(),
+            batch_rows: ctx.batch_rows,
+        };
+        if let Err(e) = crate::dedup::resolve(&job, &mut results) {
             failed = Some(e);
         }
     }
@@ -575,24 +601,26 @@ fn run_pipeline(ctx: &Ctx<'_>, p: &Pipeline, found: Result<Vec<Found>, String>) 
         fs_err::create_dir_all(&sdir).map_err(|e| e.to_string())?;
         fs_err::create_dir_all(&qdir).map_err(|e| e.to_string())?;
         for r in &results {
-            let base = format!("{}-{}.parquet", r.part_base, ctx.run_id.to_lowercase());
-            let move_in =
-                |from: &Option<(PathBuf, u64)>, dir: &Path| -> Result<Option<String>, String> {
-                    match from {
-                        Some((path, _)) => {
-                            fs_err::rename(path, dir.join(&base)).map_err(|e| e.to_string())?;
-                            Ok(Some(base.clone()))
-                        }
-                        None => Ok(None),
-                    }
-                };
+            let mut staging_parts = Vec::new();
+            let mut quarantine_parts = Vec::new();
+            for u in &r.units {
+                let name = format!("{}-{}.parquet", u.part_base, ctx.run_id.to_lowercase());
+                if let Some((path, _)) = &u.staging {
+                    fs_err::rename(path, sdir.join(&name)).map_err(|e| e.to_string())?;
+                    staging_parts.push(name.clone());
+                }
+                if let Some((path, _)) = &u.quarantine {
+                    fs_err::rename(path, qdir.join(&name)).map_err(|e| e.to_string())?;
+                    quarantine_parts.push(name);
+                }
+            }
             entries.push(ManifestFile {
                 path: r.report.path.clone(),
                 size: r.size,
                 mtime_ns: r.mtime,
                 hash: r.hash.clone(),
-                staging_part: move_in(&r.staging, &sdir)?,
-                quarantine_part: move_in(&r.quarantine, &qdir)?,
+                staging_parts,
+                quarantine_parts,
                 rows_in: r.report.rows_in,
                 rows_staged: r.report.rows_staged,
                 rows_quarantined: r.report.rows_quarantined,
@@ -613,12 +641,12 @@ fn run_pipeline(ctx: &Ctx<'_>, p: &Pipeline, found: Result<Vec<Found>, String>) 
         let keep_s: std::collections::HashSet<&str> = m
             .files
             .iter()
-            .filter_map(|f| f.staging_part.as_deref())
+            .flat_map(|f| f.staging_parts.iter().map(String::as_str))
             .collect();
         let keep_q: std::collections::HashSet<&str> = m
             .files
             .iter()
-            .filter_map(|f| f.quarantine_part.as_deref())
+            .flat_map(|f| f.quarantine_parts.iter().map(String::as_str))
             .collect();
         remove_unreferenced(&sdir, &keep_s);
         remove_unreferenced(&qdir, &keep_q);
@@ -669,356 +697,4 @@ fn remove_unreferenced(dir: &Path, keep: &std::collections::HashSet<&str>) {
             }
         }
     }
-}
-
-/// One file read in this run.
-struct FileRun {
-    report: FileReport,
-    /// `<index>-<content hash prefix>`, unique within the run.
-    part_base: String,
-    hash: String,
-    size: u64,
-    mtime: i128,
-    staging: Option<(PathBuf, u64)>,
-    quarantine: Option<(PathBuf, u64)>,
-    /// Record key hash → (sheet, row) of every staged row.
-    keys: HashMap<u128, (Option<String>, u64)>,
-    reasons: BTreeMap<String, ReasonCount>,
-    error: Option<FileError>,
-}
-
-struct Sink<'a> {
-    t: &'a Transformer<'a>,
-    stem: String,
-    rel: &'a str,
-    has_key: bool,
-    staging: StagingWriter,
-    quarantine: QuarantineWriter,
-    keys: HashMap<u128, (Option<String>, u64)>,
-    reasons: BTreeMap<String, ReasonCount>,
-    rows_in: u64,
-    staged: u64,
-    quarantined: u64,
-    blank: u64,
-    footer: u64,
-    unreported: u64,
-    obs: &'a dyn Observer,
-    write_error: Option<WriteError>,
-}
-
-impl Sink<'_> {
-    fn quarantine_row(
-        &mut self,
-        errors: &[RowError],
-        original: &str,
-        key: Option<&str>,
-        sheet: Option<&str>,
-        row: u64,
-    ) {
-        self.quarantined += 1;
-        if let Some(first) = errors.first() {
-            let at = match sheet {
-                Some(s) => format!("{}[{s}]:{row}", self.rel),
-                None => format!("{}:{row}", self.rel),
-            };
-            self.reasons
-                .entry(first.rule.clone())
-                .and_modify(|r| r.rows += 1)
-                .or_insert_with(|| ReasonCount {
-                    rule: first.rule.clone(),
-                    rows: 1,
-                    example: first.reason.clone(),
-                    example_at: at,
-                });
-        }
-        if self.write_error.is_none() {
-            if let Err(e) = self.quarantine.push(errors, original, key, sheet, row) {
-                self.write_error = Some(e);
-            }
-        }
-    }
-}
-
-impl RowSink for Sink<'_> {
-    fn row(&mut self, row: &dyn RowView) {
-        self.rows_in += 1;
-        self.unreported += 1;
-        if self.unreported >= 8192 {
-            self.obs.rows(self.unreported);
-            self.unreported = 0;
-        }
-        match self.t.apply(row, &self.stem) {
-            Outcome::Quarantined(errors) => {
-                self.quarantine_row(&errors, &row.original(), None, row.sheet(), row.row())
-            }
-            Outcome::Staged { values, flags, key } => {
-                if self.has_key {
-                    let h = xxhash_rust::xxh3::xxh3_128(key.as_bytes());
-                    if let Some((sheet, first)) = self.keys.get(&h) {
-                        let at = match sheet {
-                            Some(s) => format!("sheet `{s}` row {first}"),
-                            None => format!("row {first}"),
-                        };
-                        let err = RowError {
-                            rule: "duplicate-key".into(),
-                            field: None,
-                            value: Some(key.clone()),
-                            reason: format!(
-                                "duplicate record key `{key}`: {at} of this file has it too"
-                            ),
-                        };
-                        self.quarantine_row(
-                            &[err],
-                            &row.original(),
-                            Some(&key),
-                            row.sheet(),
-                            row.row(),
-                        );
-                        return;
-                    }
-                    self.keys
-                        .insert(h, (row.sheet().map(str::to_string), row.row()));
-                }
-                self.staged += 1;
-                if self.write_error.is_none() {
-                    if let Err(e) = self
-                        .staging
-                        .push(&values, &flags, &key, row.sheet(), row.row())
-                    {
-                        self.write_error = Some(e);
-                    }
-                }
-            }
-        }
-    }
-    fn blank(&mut self) {
-        self.blank += 1;
-    }
-    fn footer(&mut self) {
-        self.footer += 1;
-    }
-}
-
-fn read_one(
-    ctx: &Ctx<'_>,
-    p: &Pipeline,
-    t: &Transformer<'_>,
-    todo: &Todo,
-    index: usize,
-    tmp: &Path,
-) -> FileRun {
-    let f = &todo.found;
-    let lineage = FileLineage {
-        pipeline: p.id.clone(),
-        source_file: f.rel.clone(),
-        run_id: ctx.run_id.clone(),
-        ingested_at_us: ctx.ingested_at.timestamp_micros(),
-    };
-    // Two files may have the same content: the index keeps their parts apart.
-    let base = format!("{index:05}-{}", &todo.hash[..16]);
-    let stem = f
-        .abs
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let mut sink = Sink {
-        t,
-        stem,
-        rel: &f.rel,
-        has_key: !p.key.is_empty(),
-        staging: StagingWriter::new(
-            tmp.join(format!("{base}.staging.parquet")),
-            &p.schema,
-            lineage.clone(),
-            ctx.batch_rows,
-        ),
-        quarantine: QuarantineWriter::new(
-            tmp.join(format!("{base}.quarantine.parquet")),
-            lineage,
-            ctx.batch_rows,
-        ),
-        keys: HashMap::new(),
-        reasons: BTreeMap::new(),
-        rows_in: 0,
-        staged: 0,
-        quarantined: 0,
-        blank: 0,
-        footer: 0,
-        unreported: 0,
-        obs: ctx.obs,
-        write_error: None,
-    };
-    let result = read_file(&f.abs, p, t.slots(), &mut sink);
-    ctx.obs.rows(sink.unreported);
-    let mut report = file_report(p, f, FileStatus::Ingested);
-    report.rows_in = sink.rows_in;
-    report.rows_staged = sink.staged;
-    report.rows_quarantined = sink.quarantined;
-    report.blank_rows = sink.blank;
-    report.footer_rows = sink.footer;
-    let Sink {
-        staging,
-        quarantine,
-        keys,
-        reasons,
-        write_error,
-        ..
-    } = sink;
-    let mut error = match result {
-        Ok(info) => {
-            report.encoding = info.encoding.map(str::to_string);
-            report.sheets = info.sheets;
-            None
-        }
-        Err(e) => Some(e),
-    };
-    if error.is_none() {
-        if let Some(e) = write_error {
-            error = Some(FileError::new(e.to_string()));
-        }
-    }
-    let staging = staging.finish();
-    let quarantine = quarantine.finish();
-    let (staging, quarantine) = match (staging, quarantine) {
-        (Ok(s), Ok(q)) => (s, q),
-        (Err(e), _) | (_, Err(e)) => {
-            error.get_or_insert(FileError::new(e.to_string()));
-            (None, None)
-        }
-    };
-    if let Some(e) = &error {
-        report.status = FileStatus::Failed;
-        report.error = Some(e.message.clone());
-        report.hint = e.hint.clone();
-    }
-    FileRun {
-        report,
-        part_base: base,
-        hash: todo.hash.clone(),
-        size: f.size,
-        mtime: f.mtime,
-        staging,
-        quarantine,
-        keys,
-        reasons,
-        error,
-    }
-}
-
-/// Rows whose record key an earlier file (in path order) or an earlier run
-/// (append mode) already staged move from staging to quarantine.
-fn resolve_duplicates(
-    ctx: &Ctx<'_>,
-    p: &Pipeline,
-    results: &mut [FileRun],
-    retained: &[ManifestFile],
-    sdir: &Path,
-    tmp: &Path,
-) -> Result<(), String> {
-    if p.key.is_empty() || (results.len() < 2 && retained.is_empty()) {
-        return Ok(());
-    }
-    let mut seen: HashMap<u128, String> = HashMap::new();
-    for m in retained {
-        if let Some(part) = &m.staging_part {
-            for k in read_keys(&sdir.join(part))? {
-                seen.entry(xxhash_rust::xxh3::xxh3_128(k.as_bytes()))
-                    .or_insert_with(|| format!("`{}` (staged by an earlier run)", m.path));
-            }
-        }
-    }
-    for r in results.iter_mut() {
-        let mut losers: HashMap<(Option<String>, u64), RowError> = HashMap::new();
-        let mut mine: Vec<(u128, (Option<String>, u64))> = r.keys.drain().collect();
-        mine.sort_by(|a, b| a.1.cmp(&b.1));
-        for (h, pos) in &mine {
-            if let Some(first) = seen.get(h) {
-                losers.insert(
-                    pos.clone(),
-                    RowError {
-                        rule: "duplicate-key".into(),
-                        field: None,
-                        value: None,
-                        reason: format!("duplicate record key: file {first} has it too"),
-                    },
-                );
-            }
-        }
-        for (h, pos) in mine {
-            if !losers.contains_key(&pos) {
-                seen.entry(h)
-                    .or_insert_with(|| format!("`{}`", r.report.path));
-            }
-        }
-        if losers.is_empty() {
-            continue;
-        }
-        let Some((staging, _)) = r.staging.clone() else {
-            continue;
-        };
-        let lineage = FileLineage {
-            pipeline: p.id.clone(),
-            source_file: r.report.path.clone(),
-            run_id: ctx.run_id.clone(),
-            ingested_at_us: ctx.ingested_at.timestamp_micros(),
-        };
-        let base = r.part_base.clone();
-        let (s, q) = move_to_quarantine(
-            &staging,
-            r.quarantine.as_ref().map(|(q, _)| q.as_path()),
-            tmp.join(format!("{base}.staging.dedup.parquet")),
-            tmp.join(format!("{base}.quarantine.dedup.parquet")),
-            &losers,
-            &p.schema,
-            lineage,
-            ctx.batch_rows,
-        )
-        .map_err(|e| e.to_string())?;
-        let moved = losers.len() as u64;
-        r.report.rows_staged -= moved;
-        r.report.rows_quarantined += moved;
-        r.report.duplicates_across_files = moved;
-        let example = losers
-            .values()
-            .next()
-            .map(|e| e.reason.clone())
-            .unwrap_or_default();
-        r.reasons
-            .entry("duplicate-key".into())
-            .and_modify(|c| c.rows += moved)
-            .or_insert(ReasonCount {
-                rule: "duplicate-key".into(),
-                rows: moved,
-                example,
-                example_at: r.report.path.clone(),
-            });
-        r.staging = s;
-        r.quarantine = q;
-    }
-    Ok(())
-}
-
-fn read_keys(part: &Path) -> Result<Vec<String>, String> {
-    use arrow::array::{Array, AsArray};
-    use parquet::arrow::ProjectionMask;
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    let f =
-        std::fs::File::open(part).map_err(|e| format!("cannot read `{}`: {e}", part.display()))?;
-    let b = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| e.to_string())?;
-    let idx = b
-        .schema()
-        .index_of(crate::stage::lineage::RECORD_KEY)
-        .map_err(|e| e.to_string())?;
-    let mask = ProjectionMask::roots(b.parquet_schema(), [idx]);
-    let mut out = Vec::new();
-    for batch in b.with_projection(mask).build().map_err(|e| e.to_string())? {
-        let batch = batch.map_err(|e| e.to_string())?;
-        let col = batch.column(0).as_string::<i32>();
-        out.extend(
-            (0..col.len())
-                .filter(|i| !col.is_null(*i))
-                .map(|i| col.value(i).to_string()),
-        );
-    }
-    Ok(out)
 }

@@ -275,13 +275,28 @@ impl Part {
             }
             let file =
                 std::fs::File::create(&self.path).map_err(|e| WriteError::new(&self.path, e))?;
-            let props = WriterProperties::builder()
+            let mut props = WriterProperties::builder()
                 .set_compression(Compression::ZSTD(
                     ZstdLevel::try_new(1).expect("valid level"),
                 ))
                 .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-                .set_created_by(format!("civhub {}", env!("CARGO_PKG_VERSION")))
-                .build();
+                .set_created_by(format!("civhub {}", env!("CARGO_PKG_VERSION")));
+            // Nearly unique columns gain nothing from a dictionary but its cost.
+            for f in self.schema.fields() {
+                let unique = f.name() == lineage::RECORD_KEY
+                    || f.name() == "_original"
+                    || f.name() == "_errors"
+                    || f.metadata()
+                        .get("pii")
+                        .is_some_and(|p| matches!(p.as_str(), "id_number" | "phone" | "address"));
+                if unique {
+                    props = props.set_column_dictionary_enabled(
+                        parquet::schema::types::ColumnPath::from(f.name().as_str()),
+                        false,
+                    );
+                }
+            }
+            let props = props.build();
             self.writer = Some(
                 ArrowWriter::try_new(file, self.schema.clone(), Some(props))
                     .map_err(|e| WriteError::new(&self.path, e))?,

@@ -27,3 +27,35 @@ pub(crate) fn strip_layout(raw: &str) -> String {
         .filter(|&c| !(c.is_whitespace() || c == '-' || is_invisible(c)))
         .collect()
 }
+
+/// True when two 18-character codes are one typing mistake apart: the same
+/// check character and either one different symbol or two adjacent symbols
+/// swapped among the first 17. Matching uses it for the level "one typo
+/// apart", where a failed check character showed the typo.
+pub fn one_typo_apart(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != 18 || b.len() != 18 || a[17] != b[17] || a == b {
+        return false;
+    }
+    let diff: Vec<usize> = (0..17).filter(|&i| a[i] != b[i]).collect();
+    match diff.as_slice() {
+        [_] => true,
+        [i, j] => *j == i + 1 && a[*i] == b[*j] && a[*j] == b[*i],
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod typo_tests {
+    use super::one_typo_apart;
+
+    #[test]
+    fn typos() {
+        assert!(one_typo_apart("11010519491231002X", "11010519491231003X"));
+        assert!(one_typo_apart("11010519491231002X", "11010519491213002X"));
+        assert!(!one_typo_apart("11010519491231002X", "11010519491231002X"));
+        assert!(!one_typo_apart("11010519491231002X", "110105194912310021"));
+        assert!(!one_typo_apart("11010519491231002X", "21010519491231003X"));
+        assert!(!one_typo_apart("short", "short"));
+    }
+}

@@ -49,6 +49,44 @@ pub fn org_code_part(code: &str) -> Option<&str> {
     (code.len() == 18 && code.bytes().all(|b| b.is_ascii_alphanumeric())).then(|| &code[8..17])
 }
 
+/// For an 18-symbol code whose check fails: every valid code reachable by
+/// changing one of the first 17 symbols or swapping two adjacent ones, in
+/// ascending order. Empty for a valid or malformed code.
+pub fn one_edit_candidates(code: &str) -> Vec<String> {
+    if code.len() != 18 || !code.chars().all(|c| symbol_value(c).is_some()) || is_valid(code) {
+        return Vec::new();
+    }
+    let original = code.as_bytes();
+    let mut work = original.to_vec();
+    let mut out = Vec::new();
+    let mut push = |w: &[u8]| {
+        if let Ok(s) = std::str::from_utf8(w) {
+            if is_valid(s) {
+                out.push(s.to_string());
+            }
+        }
+    };
+    for pos in 0..17 {
+        for c in ALPHABET.bytes() {
+            if c != original[pos] {
+                work[pos] = c;
+                push(&work);
+            }
+        }
+        work[pos] = original[pos];
+    }
+    for pos in 0..16 {
+        if original[pos] != original[pos + 1] {
+            work.swap(pos, pos + 1);
+            push(&work);
+            work.swap(pos, pos + 1);
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Canonicalizes a raw code: layout removed, full-width and lower-case folded.
 /// The check character is not enforced (see [`is_valid`]).
 pub fn normalize(raw: &str) -> Result<String, NormError> {

@@ -85,6 +85,10 @@ pub struct IngestDefaults {
     /// Rows per Arrow batch (and the unit of memory use per file being read).
     #[serde(default = "default_batch_rows")]
     pub batch_rows: usize,
+    /// A CSV file of at least twice this many bytes is read as several byte
+    /// ranges in parallel. Default 16 MiB.
+    #[serde(default = "default_range_bytes")]
+    pub range_bytes: u64,
     /// Default tolerance: a pipeline fails when more rows than this are quarantined in one run.
     #[serde(default)]
     pub max_bad_rows: Option<u64>,
@@ -98,6 +102,7 @@ impl Default for IngestDefaults {
         IngestDefaults {
             threads: 0,
             batch_rows: default_batch_rows(),
+            range_bytes: default_range_bytes(),
             max_bad_rows: None,
             max_bad_ratio: default_max_bad_ratio(),
         }
@@ -106,6 +111,9 @@ impl Default for IngestDefaults {
 
 fn default_batch_rows() -> usize {
     8192
+}
+fn default_range_bytes() -> u64 {
+    16 << 20
 }
 fn default_max_bad_ratio() -> Option<f64> {
     Some(0.1)

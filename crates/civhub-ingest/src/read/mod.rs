@@ -8,7 +8,7 @@
 //! broken (ragged CSV lines, unparsable NDJSON lines) through
 //! [`RowView::problem`], so the transform can quarantine them like any other.
 
-mod csv;
+pub(crate) mod csv;
 mod json;
 mod parquet;
 mod text;

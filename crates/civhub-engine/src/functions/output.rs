@@ -39,6 +39,33 @@ pub(crate) struct Decimal;
 pub(crate) struct Float;
 /// `bigint`.
 pub(crate) struct Int;
+/// A list of text (`List<Utf8>`), e.g. candidate IDs one typo away.
+pub(crate) struct TextList;
+
+impl Output for TextList {
+    type Native = Vec<String>;
+    fn data_type() -> DataType {
+        DataType::List(Arc::new(arrow::datatypes::Field::new_list_field(
+            DataType::Utf8,
+            true,
+        )))
+    }
+    fn array(values: impl Iterator<Item = Option<Vec<String>>>) -> Result<ArrayRef> {
+        let mut b = arrow::array::ListBuilder::new(arrow::array::StringBuilder::new());
+        for v in values {
+            match v {
+                Some(items) => {
+                    for i in items {
+                        b.values().append_value(i);
+                    }
+                    b.append(true);
+                }
+                None => b.append(false),
+            }
+        }
+        Ok(Arc::new(b.finish()))
+    }
+}
 
 impl Output for Text {
     type Native = String;

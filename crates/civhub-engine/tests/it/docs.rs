@@ -1,7 +1,7 @@
 //! Every civhub function is documented, and its documented example is true.
 
-use civhub_warehouse::functions;
-use civhub_warehouse::session::{SessionSettings, new_context};
+use civhub_engine::functions;
+use civhub_engine::session::{SessionSettings, new_context};
 
 use crate::render;
 

@@ -10,7 +10,7 @@ use datafusion::logical_expr::ScalarUDF;
 
 use super::IDENTIFIERS;
 use super::adapter::{Doc, Kernel, TextFn};
-use super::output::{Bool, Date, Text};
+use super::output::{Bool, Date, Text, TextList};
 
 /// The functions of this module, in documentation order.
 pub(super) fn udfs() -> Vec<ScalarUDF> {
@@ -130,6 +130,56 @@ pub(super) fn udfs() -> Vec<ScalarUDF> {
                 syntax: "org_code_valid(code)",
                 example: "SELECT org_code_valid('71610585-2'); -- true",
                 args: ORG,
+            },
+        ),
+        TextFn::<TextList>::udf(
+            "cn_id_candidates",
+            Kernel::Unary(|id| Some(resident::one_edit_candidates(id))),
+            Doc {
+                section: IDENTIFIERS,
+                description: "For a resident ID whose check character fails, every valid ID one \
+                    typo away (one digit changed or two adjacent digits swapped among the first \
+                    17); an empty list for a valid or unreadable ID. Matching blocks on these \
+                    candidates.",
+                syntax: "cn_id_candidates(id)",
+                example: "SELECT cardinality(cn_id_candidates('11010519491231003X')) > 0; -- true",
+                args: ID,
+            },
+        ),
+        TextFn::<Bool>::udf(
+            "cn_id_one_typo",
+            Kernel::Binary(|a, b| Some(civhub_core::id::one_typo_apart(a, b))),
+            Doc {
+                section: IDENTIFIERS,
+                description: "True when two 18-character IDs are one typing mistake apart: same \
+                    check character and one different digit, or two adjacent digits swapped, \
+                    among the first 17.",
+                syntax: "cn_id_one_typo(a, b)",
+                example: "SELECT cn_id_one_typo('11010519491231002X', '11010519491231003X'); -- true",
+                args: &[("a", "First ID."), ("b", "Second ID.")],
+            },
+        ),
+        TextFn::<TextList>::udf(
+            "uscc_candidates",
+            Kernel::Unary(|c| Some(uscc::one_edit_candidates(c))),
+            Doc {
+                section: IDENTIFIERS,
+                description: "For a unified social credit code whose check character fails, every \
+                    valid code one typo away; an empty list otherwise.",
+                syntax: "uscc_candidates(code)",
+                example: "SELECT cardinality(uscc_candidates('91330100716105853F')) > 0; -- true",
+                args: USCC,
+            },
+        ),
+        TextFn::<Bool>::udf(
+            "uscc_one_typo",
+            Kernel::Binary(|a, b| Some(civhub_core::id::one_typo_apart(a, b))),
+            Doc {
+                section: IDENTIFIERS,
+                description: "True when two unified social credit codes are one typing mistake apart.",
+                syntax: "uscc_one_typo(a, b)",
+                example: "SELECT uscc_one_typo('91330100716105852F', '91330100716105853F'); -- true",
+                args: &[("a", "First code."), ("b", "Second code.")],
             },
         ),
     ]

@@ -1,5 +1,5 @@
 //! Runs every `.slt` file under the repository's `tests/slt/` against a
-//! session from [`civhub_warehouse::session::new_context`].
+//! session from [`civhub_engine::session::new_context`].
 //!
 //! Column types are checked strictly (`query TIRB…`), with DataFusion's
 //! letters: T text, I integer, R float or decimal, B boolean, D date or time,
@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use arrow::datatypes::DataType;
 use async_trait::async_trait;
-use civhub_warehouse::session::{SessionSettings, new_context};
+use civhub_engine::session::{SessionSettings, new_context};
 use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 use sqllogictest::{AsyncDB, DBOutput, Runner, strict_column_validator};

@@ -1,0 +1,448 @@
+//! Reading one source file into staging and quarantine parts.
+//!
+//! A file is read as one or more *units*: the whole file, or — for a large
+//! CSV without a footer pattern — byte ranges cut on record boundaries (see
+//! `read::csv::plan`), read in parallel. Each unit writes its own staging and
+//! quarantine part. A repeated record key inside a unit is quarantined as it
+//! is read, with its original cells; repeats across units and files are
+//! resolved afterwards (`dedup.rs`).
+
+use crate::config::{Format, Pipeline};
+use crate::read::{FileError, RowSink, RowView, read_file};
+use crate::report::{FileReport, FileStatus, ReasonCount};
+use crate::run::Observer;
+use crate::stage::{FileLineage, QuarantineWriter, StagingWriter, WriteError};
+use crate::transform::{Outcome, RowError, Transformer};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::path::{Path, PathBuf};
+
+/// Hashes a `u128` record-key hash (already uniformly random) by folding it.
+#[derive(Default)]
+pub struct FoldHasher(u64);
+
+impl Hasher for FoldHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 = (v as u64) ^ ((v >> 64) as u64);
+    }
+}
+
+/// Record-key hash → (sheet index, row) of every staged row of a unit.
+pub type KeyMap = HashMap<u128, (u32, u64), BuildHasherDefault<FoldHasher>>;
+
+/// One independently read piece of a file.
+pub struct Unit {
+    /// `<file index>-<unit index>-<content hash prefix>`, unique within the run.
+    pub part_base: String,
+    /// The staging part, if any row was staged, and its row count.
+    pub staging: Option<(PathBuf, u64)>,
+    /// The quarantine part, if any row was quarantined.
+    pub quarantine: Option<(PathBuf, u64)>,
+    /// Keys of the staged rows.
+    pub keys: KeyMap,
+}
+
+/// One file read in this run.
+pub struct FileRun {
+    /// What is reported.
+    pub report: FileReport,
+    /// Content hash.
+    pub hash: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time (ns).
+    pub mtime: i128,
+    /// Units in row order.
+    pub units: Vec<Unit>,
+    /// Sheet names by index (xlsx).
+    pub sheets: Vec<String>,
+    /// Quarantine reasons.
+    pub reasons: BTreeMap<String, ReasonCount>,
+    /// Why the file could not be read.
+    pub error: Option<FileError>,
+}
+
+/// What a file read needs to know about the run.
+pub struct FileJob<'a> {
+    /// The pipeline.
+    pub pipeline: &'a Pipeline,
+    /// Its prepared transform.
+    pub transformer: &'a Transformer<'a>,
+    /// The file, absolute.
+    pub abs: &'a Path,
+    /// The file, relative to the exports folder.
+    pub rel: &'a str,
+    /// Content hash.
+    pub hash: &'a str,
+    /// Position of the file among this run's files of the pipeline.
+    pub index: usize,
+    /// Where parts are written before the commit.
+    pub tmp: &'a Path,
+    /// Run id.
+    pub run_id: &'a str,
+    /// Ingest time, µs since the epoch.
+    pub ingested_at_us: i64,
+    /// Rows per Arrow batch.
+    pub batch_rows: usize,
+    /// Worker threads of the run.
+    pub threads: usize,
+    /// A CSV of at least twice this size is read in ranges of about this size.
+    pub range_bytes: u64,
+    /// Progress.
+    pub obs: &'a dyn Observer,
+}
+
+struct Sink<'a> {
+    t: &'a Transformer<'a>,
+    stem: &'a str,
+    rel: &'a str,
+    has_key: bool,
+    staging: StagingWriter,
+    quarantine: QuarantineWriter,
+    keys: KeyMap,
+    sheets: Vec<String>,
+    reasons: BTreeMap<String, ReasonCount>,
+    counts: Counts,
+    unreported: u64,
+    obs: &'a dyn Observer,
+    write_error: Option<WriteError>,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    rows_in: u64,
+    staged: u64,
+    quarantined: u64,
+    blank: u64,
+    footer: u64,
+}
+
+impl Sink<'_> {
+    fn sheet_index(&mut self, sheet: Option<&str>) -> u32 {
+        let Some(s) = sheet else { return u32::MAX };
+        match self.sheets.iter().position(|x| x == s) {
+            Some(i) => i as u32,
+            None => {
+                self.sheets.push(s.to_string());
+                (self.sheets.len() - 1) as u32
+            }
+        }
+    }
+
+    fn quarantine_row(
+        &mut self,
+        errors: &[RowError],
+        original: &str,
+        key: Option<&str>,
+        sheet: Option<&str>,
+        row: u64,
+    ) {
+        self.counts.quarantined += 1;
+        if let Some(first) = errors.first() {
+            match self.reasons.get_mut(&first.rule) {
+                Some(r) => r.rows += 1,
+                None => {
+                    let at = match sheet {
+                        Some(s) => format!("{}[{s}]:{row}", self.rel),
+                        None => format!("{}:{row}", self.rel),
+                    };
+                    self.reasons.insert(
+                        first.rule.clone(),
+                        ReasonCount {
+                            rule: first.rule.clone(),
+                            rows: 1,
+                            example: first.reason.clone(),
+                            example_at: at,
+                        },
+                    );
+                }
+            }
+        }
+        if self.write_error.is_none() {
+            if let Err(e) = self.quarantine.push(errors, original, key, sheet, row) {
+                self.write_error = Some(e);
+            }
+        }
+    }
+}
+
+impl RowSink for Sink<'_> {
+    fn row(&mut self, row: &dyn RowView) {
+        self.counts.rows_in += 1;
+        self.unreported += 1;
+        if self.unreported >= 8192 {
+            self.obs.rows(self.unreported);
+            self.unreported = 0;
+        }
+        match self.t.apply(row, self.stem) {
+            Outcome::Quarantined(errors) => {
+                self.quarantine_row(&errors, &row.original(), None, row.sheet(), row.row())
+            }
+            Outcome::Staged { values, flags, key } => {
+                if self.has_key {
+                    let h = xxhash_rust::xxh3::xxh3_128(key.as_bytes());
+                    let sheet = self.sheet_index(row.sheet());
+                    if let Some(&(s, first)) = self.keys.get(&h) {
+                        let at = match self.sheets.get(s as usize) {
+                            Some(name) => format!("sheet `{name}` row {first}"),
+                            None => format!("row {first}"),
+                        };
+                        let err = RowError {
+                            rule: "duplicate-key".into(),
+                            field: None,
+                            value: Some(key.clone()),
+                            reason: format!(
+                                "duplicate record key `{key}`: {at} of this file has it too"
+                            ),
+                        };
+                        self.quarantine_row(
+                            &[err],
+                            &row.original(),
+                            Some(&key),
+                            row.sheet(),
+                            row.row(),
+                        );
+                        return;
+                    }
+                    self.keys.insert(h, (sheet, row.row()));
+                }
+                self.counts.staged += 1;
+                if self.write_error.is_none() {
+                    if let Err(e) = self
+                        .staging
+                        .push(&values, &flags, &key, row.sheet(), row.row())
+                    {
+                        self.write_error = Some(e);
+                    }
+                }
+            }
+        }
+    }
+    fn blank(&mut self) {
+        self.counts.blank += 1;
+    }
+    fn footer(&mut self) {
+        self.counts.footer += 1;
+    }
+}
+
+struct UnitResult {
+    unit: Unit,
+    counts: Counts,
+    sheets: Vec<String>,
+    reasons: BTreeMap<String, ReasonCount>,
+    error: Option<FileError>,
+    info: Option<crate::read::ReadInfo>,
+}
+
+/// Reads a file (in parallel ranges when it is a large CSV).
+pub fn read_one(job: &FileJob<'_>, size: u64, mtime: i128) -> FileRun {
+    let p = job.pipeline;
+    let stem = job
+        .abs
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let splittable = *p.def.source.format.get_ref() == Format::Csv
+        && p.stop_at.is_none()
+        && size >= 2 * job.range_bytes.max(1);
+    let results: Vec<UnitResult> = if splittable {
+        let want = ((size / job.range_bytes.max(1)) as usize).clamp(1, job.threads.max(1) * 4);
+        match crate::read::csv::plan(job.abs, p, job.transformer.slots(), want) {
+            Err(e) => vec![failed_unit(job, e)],
+            Ok(plan) => {
+                let info = crate::read::ReadInfo {
+                    encoding: Some(plan.encoding.as_str()),
+                    sheets: Vec::new(),
+                };
+                let mut rs: Vec<UnitResult> = plan
+                    .ranges
+                    .par_iter()
+                    .enumerate()
+                    .map(|(k, range)| {
+                        run_unit(job, &stem, k, |sink| {
+                            crate::read::csv::read_range(job.abs, p, &plan, *range, sink)
+                                .map(|_| info.clone())
+                        })
+                    })
+                    .collect();
+                if rs.is_empty() {
+                    rs.push(run_unit(job, &stem, 0, |_| Ok(info.clone())));
+                }
+                rs
+            }
+        }
+    } else {
+        vec![run_unit(job, &stem, 0, |sink| {
+            read_file(job.abs, p, job.transformer.slots(), sink)
+        })]
+    };
+    let mut report = FileReport {
+        pipeline: p.id.clone(),
+        path: job.rel.to_string(),
+        status: FileStatus::Ingested,
+        rows_in: 0,
+        rows_staged: 0,
+        rows_quarantined: 0,
+        blank_rows: 0,
+        footer_rows: 0,
+        duplicates_across_files: 0,
+        encoding: None,
+        sheets: Vec::new(),
+        bytes: size,
+        error: None,
+        hint: None,
+    };
+    let mut reasons: BTreeMap<String, ReasonCount> = BTreeMap::new();
+    let mut error = None;
+    let mut units = Vec::new();
+    let mut sheets = Vec::new();
+    for r in results {
+        report.rows_in += r.counts.rows_in;
+        report.rows_staged += r.counts.staged;
+        report.rows_quarantined += r.counts.quarantined;
+        report.blank_rows += r.counts.blank;
+        report.footer_rows += r.counts.footer;
+        if let Some(info) = r.info {
+            report.encoding = info.encoding.map(str::to_string);
+            if !info.sheets.is_empty() {
+                report.sheets = info.sheets;
+            }
+        }
+        for (rule, rc) in r.reasons {
+            match reasons.get_mut(&rule) {
+                Some(e) => e.rows += rc.rows,
+                None => {
+                    reasons.insert(rule, rc);
+                }
+            }
+        }
+        if error.is_none() {
+            error = r.error;
+        }
+        if sheets.is_empty() {
+            sheets = r.sheets;
+        }
+        units.push(r.unit);
+    }
+    if let Some(e) = &error {
+        report.status = FileStatus::Failed;
+        report.error = Some(e.message.clone());
+        report.hint = e.hint.clone();
+    }
+    FileRun {
+        report,
+        hash: job.hash.to_string(),
+        size,
+        mtime,
+        units,
+        sheets,
+        reasons,
+        error,
+    }
+}
+
+fn failed_unit(job: &FileJob<'_>, e: FileError) -> UnitResult {
+    UnitResult {
+        unit: Unit {
+            part_base: format!("{:05}-000-{}", job.index, &job.hash[..16]),
+            staging: None,
+            quarantine: None,
+            keys: KeyMap::default(),
+        },
+        counts: Counts::default(),
+        sheets: Vec::new(),
+        reasons: BTreeMap::new(),
+        error: Some(e),
+        info: None,
+    }
+}
+
+fn run_unit(
+    job: &FileJob<'_>,
+    stem: &str,
+    k: usize,
+    read: impl FnOnce(&mut dyn RowSink) -> Result<crate::read::ReadInfo, FileError>,
+) -> UnitResult {
+    let p = job.pipeline;
+    // Two files may have the same content: the file index keeps their parts apart.
+    let base = format!("{:05}-{k:03}-{}", job.index, &job.hash[..16]);
+    let lineage = FileLineage {
+        pipeline: p.id.clone(),
+        source_file: job.rel.to_string(),
+        run_id: job.run_id.to_string(),
+        ingested_at_us: job.ingested_at_us,
+    };
+    let mut sink = Sink {
+        t: job.transformer,
+        stem,
+        rel: job.rel,
+        has_key: !p.key.is_empty(),
+        staging: StagingWriter::new(
+            job.tmp.join(format!("{base}.staging.parquet")),
+            &p.schema,
+            lineage.clone(),
+            job.batch_rows,
+        ),
+        quarantine: QuarantineWriter::new(
+            job.tmp.join(format!("{base}.quarantine.parquet")),
+            lineage,
+            job.batch_rows,
+        ),
+        keys: KeyMap::default(),
+        sheets: Vec::new(),
+        reasons: BTreeMap::new(),
+        counts: Counts::default(),
+        unreported: 0,
+        obs: job.obs,
+        write_error: None,
+    };
+    let result = read(&mut sink);
+    job.obs.rows(sink.unreported);
+    let Sink {
+        staging,
+        quarantine,
+        keys,
+        sheets,
+        reasons,
+        counts,
+        write_error,
+        ..
+    } = sink;
+    let (mut error, info) = match result {
+        Ok(info) => (None, Some(info)),
+        Err(e) => (Some(e), None),
+    };
+    if error.is_none() {
+        error = write_error.map(|e| FileError::new(e.to_string()));
+    }
+    let (staging, quarantine) = match (staging.finish(), quarantine.finish()) {
+        (Ok(s), Ok(q)) => (s, q),
+        (Err(e), _) | (_, Err(e)) => {
+            error.get_or_insert(FileError::new(e.to_string()));
+            (None, None)
+        }
+    };
+    UnitResult {
+        unit: Unit {
+            part_base: base,
+            staging,
+            quarantine,
+            keys,
+        },
+        counts,
+        sheets,
+        reasons,
+        error,
+        info,
+    }
+}
