@@ -586,7 +586,7 @@ fn xlsx_one_sheet_per_county_with_title_rows() {
             .unwrap();
         ws.write(2, 2, if seq % 2 == 1 { "男" } else { "女" })
             .unwrap();
-        ws.write_datetime_with_format(2, 3, &ExcelDateTime::from_ymd(1980, 1, 2).unwrap(), &date)
+        ws.write_datetime_with_format(2, 3, ExcelDateTime::from_ymd(1980, 1, 2).unwrap(), &date)
             .unwrap();
         // The ID as a number: Excel has already lost its last digits.
         ws.write(3, 0, 341002198001020000f64).unwrap();
@@ -794,9 +794,7 @@ fn a_large_csv_is_read_in_parallel_ranges_with_nothing_lost() {
             "",
         ),
     );
-    let mut text = String::from(
-        "标题行,,,,\n身份证号,姓名,性别,出生日期,联系电话\n".replace("标题行,,,,\n", ""),
-    );
+    let mut text = "标题行,,,,\n身份证号,姓名,性别,出生日期,联系电话\n".replace("标题行,,,,\n", "");
     let mut expect = Vec::new();
     for i in 0..400u32 {
         let id = resident_id("341002", "19800102", 2 * (i % 450) + 1);

@@ -2,5 +2,6 @@
 //! projects (one test binary for the whole CLI, see STYLE.md).
 
 mod common;
+mod fixtures;
 mod ingest_files;
 mod validate;

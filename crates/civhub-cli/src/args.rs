@@ -43,10 +43,14 @@ pub struct Global {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the whole job: ingest every pipeline (later stages join as they land).
+    /// Run the whole job: ingest every pipeline, then match people and entities.
     Run(RunArgs),
     /// Read department exports into staging and quarantine tables.
     Ingest(IngestArgs),
+    /// Resolve every person and legal-entity mention into golden records.
+    Match(MatchArgs),
+    /// Score the last matching run against a ground truth (pairwise precision, recall, F1).
+    EvalMatch(EvalArgs),
     /// Check civhub.toml, schemas and pipelines without running anything.
     Validate(ValidateArgs),
     /// Generate a ready-to-run project of realistic synthetic exports.
@@ -64,6 +68,9 @@ pub struct RunArgs {
     /// Worker threads (default: `ingest.threads`, 0 = one per core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Re-estimate the matching model even if its settings are unchanged.
+    #[arg(long)]
+    pub retrain: bool,
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +88,26 @@ pub struct IngestArgs {
     /// Worker threads (default: `ingest.threads`, 0 = one per core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// Print one JSON document instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Re-estimate the model's m and u probabilities even if the settings are unchanged.
+    #[arg(long)]
+    pub retrain: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Ground truth: a CSV with one row per mention (`truth/mentions.csv` of `civhub synth`).
+    #[arg(long, value_name = "FILE")]
+    pub truth: std::path::PathBuf,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

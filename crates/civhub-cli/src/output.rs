@@ -127,7 +127,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -266,4 +266,101 @@ fn truncate(s: &str, n: usize) -> String {
     } else {
         format!("{}…", s.chars().take(n).collect::<String>())
     }
+}
+
+/// A spinner on stderr for work without a count (hidden when quiet or not a terminal).
+pub fn spinner(quiet: bool, what: &str) -> ProgressBar {
+    let target = if quiet || !std::io::stderr().is_terminal() {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    };
+    let bar = ProgressBar::with_draw_target(None, target);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} · {elapsed}").expect("valid template"),
+    );
+    bar.set_message(what.to_string());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// The human summary of a matching run.
+pub fn match_summary(r: &civhub_mdm::run::MatchReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<8}  {:>9}  {:>9}  {:>7}  {:>9}  {:>7}  {:>6}  {:>5}  {:>6}  {:>9}  {:>10}",
+        "matching",
+        "mentions",
+        "golden",
+        "new",
+        "unchanged",
+        "updated",
+        "merged",
+        "split",
+        "review",
+        "pairs",
+        "precision~"
+    );
+    for k in [&r.person, &r.entity].into_iter().flatten() {
+        let _ = writeln!(
+            s,
+            "{:<8}  {:>9}  {:>9}  {:>7}  {:>9}  {:>7}  {:>6}  {:>5}  {:>6}  {:>9}  {:>10.3}",
+            k.kind,
+            thousands(k.mentions),
+            thousands(k.golden),
+            thousands(k.new as u64),
+            thousands(k.unchanged as u64),
+            thousands(k.updated as u64),
+            k.merged,
+            k.split,
+            thousands(k.review as u64),
+            thousands(k.pairs),
+            k.quality.expected_precision
+        );
+    }
+    let notes: Vec<String> = [&r.person, &r.entity]
+        .into_iter()
+        .flatten()
+        .map(|k| {
+            format!(
+                "{}: {} contradicted IDs sent to review, {} probabilistic links, model {} (prior 1 in {}), expected recall {:.3}",
+                k.kind,
+                thousands(k.contradictions),
+                thousands(k.probabilistic_links as u64),
+                if k.trained { "trained this run" } else { "reused" },
+                thousands((1.0 / k.prior.max(1e-15)).round() as u64),
+                k.quality.expected_recall
+            )
+        })
+        .collect();
+    for n in notes {
+        let _ = writeln!(s, "  {n}");
+    }
+    let _ = write!(
+        s,
+        "run {} · `civhub review` lists the pairs waiting for a decision",
+        r.run_id
+    );
+    s
+}
+
+/// The one line that ends `civhub run`.
+pub fn run_totals(i: &RunReport, m: &civhub_mdm::run::MatchReport) -> String {
+    let t = &i.totals;
+    let golden =
+        |k: &Option<civhub_mdm::run::KindReport>| k.as_ref().map(|k| k.golden).unwrap_or(0);
+    format!(
+        "run: {} rows in · {} staged · {} quarantined · {} persons and {} entities matched{}",
+        thousands(t.rows_in),
+        thousands(t.rows_staged),
+        thousands(t.rows_quarantined),
+        thousands(golden(&m.person)),
+        thousands(golden(&m.entity)),
+        if i.ok {
+            String::new()
+        } else {
+            format!(" · {} pipelines FAILED", t.pipelines_failed)
+        }
+    )
 }

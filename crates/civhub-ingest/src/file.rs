@@ -167,10 +167,10 @@ impl Sink<'_> {
                 }
             }
         }
-        if self.write_error.is_none() {
-            if let Err(e) = self.quarantine.push(errors, original, key, sheet, row) {
-                self.write_error = Some(e);
-            }
+        if self.write_error.is_none()
+            && let Err(e) = self.quarantine.push(errors, original, key, sheet, row)
+        {
+            self.write_error = Some(e);
         }
     }
 }
@@ -216,13 +216,12 @@ impl RowSink for Sink<'_> {
                     self.keys.insert(h, (sheet, row.row()));
                 }
                 self.counts.staged += 1;
-                if self.write_error.is_none() {
-                    if let Err(e) = self
+                if self.write_error.is_none()
+                    && let Err(e) = self
                         .staging
                         .push(&values, &flags, &key, row.sheet(), row.row())
-                    {
-                        self.write_error = Some(e);
-                    }
+                {
+                    self.write_error = Some(e);
                 }
             }
         }

@@ -182,10 +182,10 @@ pub fn ingest(
         pipelines: reports,
     };
     let runs = project.warehouse.join("_runs");
-    if fs_err::create_dir_all(&runs).is_ok() {
-        if let Ok(text) = serde_json::to_string_pretty(&report) {
-            let _ = fs_err::write(runs.join(format!("{}.json", report.run_id)), text);
-        }
+    if fs_err::create_dir_all(&runs).is_ok()
+        && let Ok(text) = serde_json::to_string_pretty(&report)
+    {
+        let _ = fs_err::write(runs.join(format!("{}.json", report.run_id)), text);
     }
     Ok(report)
 }
@@ -361,13 +361,13 @@ fn run_pipeline(ctx: &Ctx<'_>, p: &Pipeline, found: Result<Vec<Found>, String>) 
     let mut unchanged: Vec<(Found, ManifestFile)> = Vec::new();
     for f in files {
         let prev = old.get(f.rel.as_str()).copied();
-        if same_def {
-            if let Some(m) = prev {
-                if m.size == f.size && m.mtime_ns == f.mtime {
-                    unchanged.push((f, m.clone()));
-                    continue;
-                }
-            }
+        if same_def
+            && let Some(m) = prev
+            && m.size == f.size
+            && m.mtime_ns == f.mtime
+        {
+            unchanged.push((f, m.clone()));
+            continue;
         }
         let hash = match hash_file(&f.abs) {
             Ok(h) => h,
@@ -552,46 +552,47 @@ fn run_pipeline(ctx: &Ctx<'_>, p: &Pipeline, found: Result<Vec<Found>, String>) 
     // Tolerances and bounds.
     let bad = report.rows_quarantined;
     let rows = report.rows_in;
-    if let Some(max) = p.limits.max_bad_rows {
-        if bad > max {
-            cleanup();
-            return fail(
-                report,
-                format!("{bad} rows quarantined, above max-bad-rows = {max}"),
-            );
-        }
+    if let Some(max) = p.limits.max_bad_rows
+        && bad > max
+    {
+        cleanup();
+        return fail(
+            report,
+            format!("{bad} rows quarantined, above max-bad-rows = {max}"),
+        );
     }
-    if let Some(ratio) = p.limits.max_bad_ratio {
-        if rows > 0 && bad as f64 / rows as f64 > ratio {
-            cleanup();
-            return fail(
-                report,
-                format!(
-                    "{:.1}% of rows quarantined ({bad} of {rows}), above max-bad-ratio = {}%",
-                    100.0 * bad as f64 / rows as f64,
-                    ratio * 100.0
-                ),
-            );
-        }
+    if let Some(ratio) = p.limits.max_bad_ratio
+        && rows > 0
+        && bad as f64 / rows as f64 > ratio
+    {
+        cleanup();
+        return fail(
+            report,
+            format!(
+                "{:.1}% of rows quarantined ({bad} of {rows}), above max-bad-ratio = {}%",
+                100.0 * bad as f64 / rows as f64,
+                ratio * 100.0
+            ),
+        );
     }
     let total_rows: u64 = rows + retained.iter().map(|m| m.rows_in).sum::<u64>();
-    if let Some(min) = p.limits.min_rows {
-        if total_rows < min {
-            cleanup();
-            return fail(
-                report,
-                format!("{total_rows} data rows, below min-rows = {min} (a truncated export?)"),
-            );
-        }
+    if let Some(min) = p.limits.min_rows
+        && total_rows < min
+    {
+        cleanup();
+        return fail(
+            report,
+            format!("{total_rows} data rows, below min-rows = {min} (a truncated export?)"),
+        );
     }
-    if let Some(max) = p.limits.max_rows {
-        if total_rows > max {
-            cleanup();
-            return fail(
-                report,
-                format!("{total_rows} data rows, above max-rows = {max}"),
-            );
-        }
+    if let Some(max) = p.limits.max_rows
+        && total_rows > max
+    {
+        cleanup();
+        return fail(
+            report,
+            format!("{total_rows} data rows, above max-rows = {max}"),
+        );
     }
 
     // Commit: move parts in, switch the manifest, remove what it no longer names.

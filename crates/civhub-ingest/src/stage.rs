@@ -23,6 +23,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// A part written: its path and row count.
+pub type Written = (PathBuf, u64);
+
 /// Rows per Parquet row group.
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 
@@ -522,7 +525,7 @@ pub fn move_to_quarantine(
     schema: &Schema,
     lineage: FileLineage,
     batch_rows: usize,
-) -> Result<(Option<(PathBuf, u64)>, Option<(PathBuf, u64)>), WriteError> {
+) -> Result<(Option<Written>, Option<Written>), WriteError> {
     use arrow::array::{Array, AsArray, BooleanArray};
     use arrow::compute::filter_record_batch;
     use arrow::util::display::{ArrayFormatter, FormatOptions};

@@ -115,10 +115,10 @@ impl<'p> Transformer<'p> {
                 if col.when.is_some() != pass {
                     continue;
                 }
-                if let Some((f, allowed)) = &col.when {
-                    if values[*f].is_null() || !allowed.contains(&values[*f].to_string()) {
-                        continue;
-                    }
+                if let Some((f, allowed)) = &col.when
+                    && (values[*f].is_null() || !allowed.contains(&values[*f].to_string()))
+                {
+                    continue;
                 }
                 let field = &p.schema.fields[col.field].name;
                 let raw: Option<&str> = match &col.source {
@@ -314,25 +314,23 @@ impl<'p> Transformer<'p> {
             RuleCheck::IdConsistency { birth_date, gender } => {
                 let idv = v.to_string();
                 let mut problems = Vec::new();
-                if let (Some(bi), Some(from_id)) = (birth_date, id::resident::birth_date(&idv)) {
-                    if let Some(d) = values[*bi].as_date() {
-                        if d != from_id {
-                            problems.push(format!(
-                                "the ID says born {from_id} but {} is {d}",
-                                p.schema.fields[*bi].name
-                            ));
-                        }
-                    }
+                if let (Some(bi), Some(from_id)) = (birth_date, id::resident::birth_date(&idv))
+                    && let Some(d) = values[*bi].as_date()
+                    && d != from_id
+                {
+                    problems.push(format!(
+                        "the ID says born {from_id} but {} is {d}",
+                        p.schema.fields[*bi].name
+                    ));
                 }
-                if let (Some(gi), Some(from_id)) = (gender, id::resident::gender(&idv)) {
-                    if let Some(g) = values[*gi].as_str() {
-                        if g != from_id {
-                            problems.push(format!(
-                                "the ID says {from_id} but {} is {g}",
-                                p.schema.fields[*gi].name
-                            ));
-                        }
-                    }
+                if let (Some(gi), Some(from_id)) = (gender, id::resident::gender(&idv))
+                    && let Some(g) = values[*gi].as_str()
+                    && g != from_id
+                {
+                    problems.push(format!(
+                        "the ID says {from_id} but {} is {g}",
+                        p.schema.fields[*gi].name
+                    ));
                 }
                 if problems.is_empty() {
                     Ok(())
@@ -388,6 +386,7 @@ impl<'p> Transformer<'p> {
 fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     match (a, b) {
         (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
+        (Value::DateTime(x), Value::DateTime(y)) => Some(x.cmp(y)),
         _ => match (a.as_date(), b.as_date()) {
             (Some(x), Some(y)) => Some(x.cmp(&y)),
             _ => a.as_f64()?.partial_cmp(&b.as_f64()?),

@@ -1,6 +1,7 @@
 //! One module per command.
 
 mod ingest;
+mod matching;
 mod synth;
 mod validate;
 
@@ -16,6 +17,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Run(a) => ingest::run(g, a),
         Command::Ingest(a) => ingest::ingest(g, a),
+        Command::Match(a) => matching::run(g, a),
+        Command::EvalMatch(a) => matching::eval(g, a),
         Command::Validate(a) => validate::run(g, a),
         Command::Synth(a) => synth::run(g, a),
     }

@@ -60,10 +60,10 @@ pub fn one_edit_candidates(code: &str) -> Vec<String> {
     let mut work = original.to_vec();
     let mut out = Vec::new();
     let mut push = |w: &[u8]| {
-        if let Ok(s) = std::str::from_utf8(w) {
-            if is_valid(s) {
-                out.push(s.to_string());
-            }
+        if let Ok(s) = std::str::from_utf8(w)
+            && is_valid(s)
+        {
+            out.push(s.to_string());
         }
     };
     for pos in 0..17 {

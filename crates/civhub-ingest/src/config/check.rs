@@ -302,22 +302,22 @@ pub(super) fn load_pipeline(
             .as_ref()
             .map(|n| *n.get_ref())
             .unwrap_or_else(|| Normalizer::default_for(ftype));
-        if let Some(n) = &col.normalize {
-            if !compatible(normalizer, ftype) {
-                c.err(
-                    n,
-                    "columns.normalize",
-                    format!(
-                        "normalizer `{normalizer}` produces {} values but field `{}` is {ftype}",
-                        normalizer.output_type(),
-                        col.field.get_ref()
-                    ),
-                    Some(format!(
-                        "use a normalizer producing {ftype}, e.g. `{}`",
-                        Normalizer::default_for(ftype)
-                    )),
-                );
-            }
+        if let Some(n) = &col.normalize
+            && !compatible(normalizer, ftype)
+        {
+            c.err(
+                n,
+                "columns.normalize",
+                format!(
+                    "normalizer `{normalizer}` produces {} values but field `{}` is {ftype}",
+                    normalizer.output_type(),
+                    col.field.get_ref()
+                ),
+                Some(format!(
+                    "use a normalizer producing {ftype}, e.g. `{}`",
+                    Normalizer::default_for(ftype)
+                )),
+            );
         }
         if let Some(u) = &col.unit {
             if normalizer != Normalizer::Amount {
@@ -481,16 +481,16 @@ pub(super) fn load_pipeline(
                 message: None,
             });
         }
-        if let Some(values) = &f.values {
-            if mapped.contains_key(&i) {
-                rules.push(CompiledRule {
-                    id: format!("values:{}", f.name),
-                    field: i,
-                    severity: Severity::Error,
-                    check: RuleCheck::Enum(values.iter().cloned().collect()),
-                    message: None,
-                });
-            }
+        if let Some(values) = &f.values
+            && mapped.contains_key(&i)
+        {
+            rules.push(CompiledRule {
+                id: format!("values:{}", f.name),
+                field: i,
+                severity: Severity::Error,
+                check: RuleCheck::Enum(values.iter().cloned().collect()),
+                message: None,
+            });
         }
     }
     let mut ids = HashSet::new();
@@ -521,28 +521,28 @@ pub(super) fn load_pipeline(
         min_rows: def.limits.min_rows,
         max_rows: def.limits.max_rows,
     };
-    if let Some(r) = &def.limits.max_bad_ratio {
-        if !(0.0..=1.0).contains(r.get_ref()) {
-            c.err(
-                r,
-                "limits.max-bad-ratio",
-                format!(
-                    "max-bad-ratio is a fraction between 0 and 1, found {}",
-                    r.get_ref()
-                ),
-                Some("e.g. `0.05` for 5%".into()),
-            );
-        }
+    if let Some(r) = &def.limits.max_bad_ratio
+        && !(0.0..=1.0).contains(r.get_ref())
+    {
+        c.err(
+            r,
+            "limits.max-bad-ratio",
+            format!(
+                "max-bad-ratio is a fraction between 0 and 1, found {}",
+                r.get_ref()
+            ),
+            Some("e.g. `0.05` for 5%".into()),
+        );
     }
-    if let (Some(a), Some(b)) = (limits.min_rows, limits.max_rows) {
-        if a > b {
-            c.problems.push(src.problem(
-                None,
-                Some("limits"),
-                format!("limits.min-rows ({a}) is above limits.max-rows ({b})"),
-                None,
-            ));
-        }
+    if let (Some(a), Some(b)) = (limits.min_rows, limits.max_rows)
+        && a > b
+    {
+        c.problems.push(src.problem(
+            None,
+            Some("limits"),
+            format!("limits.min-rows ({a}) is above limits.max-rows ({b})"),
+            None,
+        ));
     }
 
     // Catalog.
@@ -560,15 +560,15 @@ pub(super) fn load_pipeline(
             Some("e.g. sharing-conditions = \"用于社会救助核对，经审批后获取\"".into()),
         );
     }
-    if let Some(d) = &cat.release_date {
-        if NaiveDate::parse_from_str(d.get_ref(), "%Y-%m-%d").is_err() {
-            c.err(
-                d,
-                "catalog.release-date",
-                format!("`{}` is not a date", d.get_ref()),
-                Some("write it as YYYY-MM-DD".into()),
-            );
-        }
+    if let Some(d) = &cat.release_date
+        && NaiveDate::parse_from_str(d.get_ref(), "%Y-%m-%d").is_err()
+    {
+        c.err(
+            d,
+            "catalog.release-date",
+            format!("`{}` is not a date", d.get_ref()),
+            Some("write it as YYYY-MM-DD".into()),
+        );
     }
     if cat.title.trim().is_empty() {
         c.problems
@@ -760,25 +760,25 @@ fn check_source(c: &mut Checker<'_>, s: &SourceDef) {
             );
         }
     }
-    if let Some(sh) = &s.sheets {
-        if format != Format::Xlsx {
-            c.err(
-                sh,
-                "source.sheets",
-                format!("`sheets` applies to xlsx, not {}", format.as_str()),
-                None,
-            );
-        }
+    if let Some(sh) = &s.sheets
+        && format != Format::Xlsx
+    {
+        c.err(
+            sh,
+            "source.sheets",
+            format!("`sheets` applies to xlsx, not {}", format.as_str()),
+            None,
+        );
     }
-    if let Some(r) = &s.records {
-        if format != Format::Json {
-            c.err(
-                r,
-                "source.records",
-                format!("`records` applies to json, not {}", format.as_str()),
-                None,
-            );
-        }
+    if let Some(r) = &s.records
+        && format != Format::Json
+    {
+        c.err(
+            r,
+            "source.records",
+            format!("`records` applies to json, not {}", format.as_str()),
+            None,
+        );
     }
     if let Some(st) = &s.stop_at {
         if !matches!(format, Format::Csv | Format::Xlsx) {

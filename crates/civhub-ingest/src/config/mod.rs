@@ -178,25 +178,25 @@ pub fn load_project(
             return Err(problems);
         }
     };
-    if let Some(rc) = &file.project.region_code {
-        if rc.get_ref().len() != 6 || !rc.get_ref().bytes().all(|b| b.is_ascii_digit()) {
-            problems.push(src.problem(
-                Some(rc.span()),
-                Some("project.region-code"),
-                "a region code is six digits (GB/T 2260)",
-                Some("e.g. `341000` for 黄山市".into()),
-            ));
-        }
+    if let Some(rc) = &file.project.region_code
+        && (rc.get_ref().len() != 6 || !rc.get_ref().bytes().all(|b| b.is_ascii_digit()))
+    {
+        problems.push(src.problem(
+            Some(rc.span()),
+            Some("project.region-code"),
+            "a region code is six digits (GB/T 2260)",
+            Some("e.g. `341000` for 黄山市".into()),
+        ));
     }
-    if let Some(r) = file.ingest.max_bad_ratio {
-        if !(0.0..=1.0).contains(&r) {
-            problems.push(src.problem(
-                None,
-                Some("ingest.max-bad-ratio"),
-                format!("ingest.max-bad-ratio must be between 0 and 1, found {r}"),
-                None,
-            ));
-        }
+    if let Some(r) = file.ingest.max_bad_ratio
+        && !(0.0..=1.0).contains(&r)
+    {
+        problems.push(src.problem(
+            None,
+            Some("ingest.max-bad-ratio"),
+            format!("ingest.max-bad-ratio must be between 0 and 1, found {r}"),
+            None,
+        ));
     }
 
     let warehouse = match warehouse_override {

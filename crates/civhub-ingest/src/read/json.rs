@@ -346,11 +346,11 @@ impl<'de> Visitor<'de> for AtPath<'_, '_, '_, '_> {
             state: self.state,
         });
         while let Some(k) = map.next_key::<String>()? {
-            if &k == head {
-                if let Some(s) = seed.take() {
-                    map.next_value_seed(s)?;
-                    continue;
-                }
+            if &k == head
+                && let Some(s) = seed.take()
+            {
+                map.next_value_seed(s)?;
+                continue;
             }
             map.next_value::<IgnoredAny>()?;
         }

@@ -1,0 +1,20 @@
+//! civhub-mdm: master data — resolving every mention of a person or a legal
+//! entity into a golden record with a stable id.
+//!
+//! * [`mentions`] — who each staged record names, by its pipeline's identities.
+//! * [`settings`] — `pipelines/match/{person,entity}.toml`.
+//! * [`resolve`] — the deterministic pass, blocking, comparisons (DataFusion
+//!   SQL) and the model and clustering (Rust: [`em`], [`cluster`]).
+
+pub mod cluster;
+pub mod em;
+pub mod eval;
+pub mod ids;
+pub mod kinds;
+pub mod mentions;
+pub mod resolve;
+pub mod review;
+pub mod run;
+pub mod settings;
+pub mod sql;
+pub mod store;

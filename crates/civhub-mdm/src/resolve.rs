@@ -1,0 +1,695 @@
+//! Resolving one kind of mention: the relational steps as DataFusion SQL
+//! (mentions, the deterministic pass, nodes, blocking, comparison vectors,
+//! term frequencies, random pairs), the model and the clustering in Rust.
+
+use crate::cluster::{Clustering, Link, cluster};
+use crate::em::{self, ComparisonModel, LevelModel, Model, Pattern};
+use crate::kinds::{KindSpec, spec};
+use crate::settings::{Kind, Settings};
+use crate::sql::{collect, lit, materialize};
+use arrow::array::{Array, AsArray};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+use std::collections::HashMap;
+
+/// Default cap on the nodes sharing one blocking key value.
+pub const DEFAULT_MAX_GROUP: usize = 1000;
+
+/// What resolving produced, for the id assignment and the outputs.
+pub struct Resolution {
+    /// Node ids, by index.
+    pub node_ids: Vec<String>,
+    /// The valid identifier of cluster nodes.
+    pub ident: Vec<Option<String>>,
+    /// Clustering of the nodes.
+    pub clustering: Clustering,
+    /// The model used.
+    pub model: Model,
+    /// Mentions.
+    pub mentions: u64,
+    /// Mentions whose identifier was contradicted.
+    pub contradictions: u64,
+    /// Candidate pairs compared.
+    pub pairs: u64,
+    /// Sum of match probabilities of the links made (for the quality estimate).
+    pub linked_probability: f64,
+    /// Sum of match probabilities of candidate pairs left unlinked.
+    pub unlinked_probability: f64,
+    /// Whether the model was trained in this run.
+    pub trained: bool,
+}
+
+fn modal_sql(table: &str, group: &str, col: &str) -> String {
+    format!(
+        "SELECT g, v FROM (SELECT g, v, row_number() OVER (PARTITION BY g ORDER BY c DESC, v) AS rn \
+         FROM (SELECT {group} AS g, {col} AS v, count(*) AS c FROM {table} WHERE {col} IS NOT NULL AND {group} IS NOT NULL GROUP BY {group}, {col})) WHERE rn = 1"
+    )
+}
+
+/// Every column a kind's cluster expressions take a modal value of.
+fn modal_columns(k: &KindSpec) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    for c in k.nodes {
+        let mut rest = c.cluster;
+        while let Some(i) = rest.find("modal:") {
+            let tail = &rest[i + 6..];
+            let end = tail
+                .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                .unwrap_or(tail.len());
+            let name = &tail[..end];
+            if !v.contains(&name) {
+                v.push(name);
+            }
+            rest = &tail[end..];
+        }
+    }
+    v.into_iter()
+        .map(|n| {
+            k.nodes
+                .iter()
+                .find(|c| c.name == n)
+                .map(|c| c.name)
+                .unwrap_or(leak(n))
+        })
+        .collect()
+}
+
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_string().into_boxed_str())
+}
+
+fn cluster_expr(expr: &str) -> String {
+    let re = regex::Regex::new(r"modal:([a-z_]+)").expect("valid regex");
+    let e = re.replace_all(expr, "mo_$1.v").into_owned();
+    let id = regex::Regex::new(r"\bid\b").expect("valid regex");
+    id.replace_all(&e, "cl.id").into_owned()
+}
+
+/// The SQL CASE giving one comparison's level, over `l.*` and `r.*`.
+pub fn level_case(c: &crate::settings::Comparison) -> String {
+    let mut s = format!("CASE WHEN {} THEN -1", c.null.get_ref());
+    let last = c.levels.len() - 1;
+    for (i, l) in c.levels.iter().enumerate() {
+        if l.sql.get_ref().trim().eq_ignore_ascii_case("else") {
+            s.push_str(&format!(" ELSE {i}"));
+        } else {
+            s.push_str(&format!(" WHEN {} THEN {i}", l.sql.get_ref()));
+        }
+        if i == last && !l.sql.get_ref().trim().eq_ignore_ascii_case("else") {
+            s.push_str(&format!(" ELSE {last}"));
+        }
+    }
+    s.push_str(" END");
+    format!("CAST({s} AS TINYINT)")
+}
+
+/// Builds the mentions table (`mx`) and the nodes table (`nodes`) of a kind.
+pub async fn build_nodes(
+    ctx: &SessionContext,
+    kind: Kind,
+    mentions_sql: &str,
+    settings: &Settings,
+) -> Result<(u64, u64)> {
+    let k = spec(kind);
+    let derived: Vec<String> = k
+        .derived
+        .iter()
+        .map(|(n, e)| format!("{e} AS {n}"))
+        .collect();
+    materialize(
+        ctx,
+        "mentions",
+        &format!("SELECT u.*, {} FROM ({mentions_sql}) u", derived.join(", ")),
+    )
+    .await?;
+
+    // The deterministic pass: what contradicts a shared identifier.
+    let id = k.id;
+    let mut ctes = vec![format!(
+        "v AS (SELECT * FROM mentions WHERE {id} IS NOT NULL)"
+    )];
+    for c in k.contradiction_modal {
+        ctes.push(format!("mo_{c} AS ({})", modal_sql("v", id, c)));
+    }
+    let mo_cols: Vec<String> = k
+        .contradiction_modal
+        .iter()
+        .map(|c| format!("mo_{c}.v AS {c}"))
+        .collect();
+    let joins: Vec<String> = k
+        .contradiction_modal
+        .iter()
+        .skip(1)
+        .map(|c| format!("LEFT JOIN mo_{c} ON mo_{c}.g = g0.g"))
+        .collect();
+    let first = k.contradiction_modal[0];
+    ctes.push(format!(
+        "mo AS (SELECT g0.g AS id, {} FROM mo_{first} g0 {})",
+        mo_cols.join(", ").replace(&format!("mo_{first}.v"), "g0.v"),
+        joins.join(" ")
+    ));
+    let name_min = settings.file.deterministic.name_min_similarity;
+    let conds: Vec<(String, &str)> = k
+        .contradictions
+        .iter()
+        .map(|(r, c)| {
+            (
+                format!("({})", c.replace("{name_min}", &name_min.to_string())),
+                *r,
+            )
+        })
+        .collect();
+    let reasons: Vec<String> = conds
+        .iter()
+        .map(|(c, r)| format!("CASE WHEN {c} THEN {} END", lit(r)))
+        .collect();
+    let any: Vec<String> = conds
+        .iter()
+        .map(|(c, _)| format!("coalesce({c}, false)"))
+        .collect();
+    materialize(
+        ctx,
+        "contra",
+        &format!(
+            "WITH {} SELECT v.mention_id, v.{id} AS ident, concat_ws('; ', {}) AS reasons FROM v LEFT JOIN mo ON v.{id} = mo.id WHERE {}",
+            ctes.join(", "),
+            reasons.join(", "),
+            any.join(" OR ")
+        ),
+    )
+    .await?;
+    materialize(
+        ctx,
+        "mx",
+        &format!(
+            "SELECT m.*, CASE WHEN m.{id} IS NOT NULL AND c.mention_id IS NULL THEN concat('c', m.{id}) ELSE m.mention_id END AS node_id, c.reasons AS contradiction \
+             FROM mentions m LEFT JOIN contra c ON m.mention_id = c.mention_id"
+        ),
+    )
+    .await?;
+    ctx.deregister_table("mentions")?;
+
+    // Nodes: one per cluster of the deterministic pass, one per mention left over.
+    let modal = modal_columns(k);
+    let mut ctes = vec![
+        "ok AS (SELECT * FROM mx WHERE node_id <> mention_id)".to_string(),
+        format!("cl AS (SELECT {id} AS id, count(*) AS size FROM ok GROUP BY {id})"),
+    ];
+    for c in &modal {
+        ctes.push(format!("mo_{c} AS ({})", modal_sql("ok", id, c)));
+    }
+    let cluster_cols: Vec<String> = k
+        .nodes
+        .iter()
+        .map(|c| {
+            format!(
+                "CAST({} AS {}) AS {}",
+                cluster_expr(c.cluster),
+                c.ty,
+                c.name
+            )
+        })
+        .collect();
+    let loose_cols: Vec<String> = k
+        .nodes
+        .iter()
+        .map(|c| format!("CAST({} AS {}) AS {}", c.loose, c.ty, c.name))
+        .collect();
+    let joins: Vec<String> = modal
+        .iter()
+        .map(|c| format!("LEFT JOIN mo_{c} ON mo_{c}.g = cl.id"))
+        .collect();
+    materialize(
+        ctx,
+        "nodes",
+        &format!(
+            "WITH {} SELECT concat('c', cl.id) AS node_id, true AS is_cluster, cl.size, {} FROM cl {} \
+             UNION ALL SELECT mention_id AS node_id, false AS is_cluster, CAST(1 AS BIGINT) AS size, {} FROM mx WHERE node_id = mention_id",
+            ctes.join(", "),
+            cluster_cols.join(", "),
+            joins.join(" "),
+            loose_cols.join(", ")
+        ),
+    )
+    .await?;
+    let raw = k.raw;
+    materialize(
+        ctx,
+        "node_keys",
+        &format!(
+            "SELECT node_id, {id} AS id_key FROM nodes WHERE is_cluster \
+             UNION ALL SELECT node_id, {raw} AS id_key FROM nodes WHERE NOT is_cluster AND {raw} IS NOT NULL AND {valid}({raw}) \
+             UNION ALL SELECT node_id, unnest({cand}({raw})) AS id_key FROM nodes WHERE NOT is_cluster AND {raw} IS NOT NULL AND NOT {valid}({raw})",
+            valid = k.valid_fn,
+            cand = k.candidates_fn
+        ),
+    )
+    .await?;
+    let counts = collect(
+        ctx,
+        "SELECT (SELECT count(*) FROM mx) AS m, (SELECT count(*) FROM contra) AS c",
+    )
+    .await?;
+    let b = &counts[0];
+    let m = crate::sql::int64(b.column(0))?.value(0) as u64;
+    let c = crate::sql::int64(b.column(1))?.value(0) as u64;
+    Ok((m, c))
+}
+
+/// The candidate pairs of every blocking rule, without duplicates: `pairs`.
+pub async fn block(ctx: &SessionContext, settings: &Settings) -> Result<u64> {
+    let mut selects = Vec::new();
+    for (i, rule) in settings.file.blocking.iter().enumerate() {
+        let cols: Vec<&str> = rule.on.iter().map(|c| c.get_ref().as_str()).collect();
+        let uses_key = cols.contains(&"id_key");
+        let src = if uses_key {
+            "(SELECT n.*, k.id_key FROM node_keys k JOIN nodes n ON k.node_id = n.node_id)"
+                .to_string()
+        } else {
+            "nodes".to_string()
+        };
+        let not_null: Vec<String> = cols.iter().map(|c| format!("{c} IS NOT NULL")).collect();
+        let list = cols.join(", ");
+        let max = rule.max_group.unwrap_or(DEFAULT_MAX_GROUP);
+        let side = format!(
+            "(SELECT s.node_id, s.is_cluster, {sel} FROM {src} s JOIN (SELECT {list} FROM {src} t WHERE {nn} GROUP BY {list} HAVING count(*) BETWEEN 2 AND {max}) g ON {on})",
+            sel = cols
+                .iter()
+                .map(|c| format!("s.{c}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            nn = not_null.join(" AND "),
+            on = cols
+                .iter()
+                .map(|c| format!("s.{c} = g.{c}"))
+                .collect::<Vec<_>>()
+                .join(" AND "),
+        );
+        let on: Vec<String> = cols.iter().map(|c| format!("l.{c} = r.{c}")).collect();
+        selects.push(format!(
+            "SELECT l.node_id AS l_id, r.node_id AS r_id, {i} AS rule FROM {side} l JOIN {side} r ON {} WHERE l.node_id < r.node_id AND NOT (l.is_cluster AND r.is_cluster)",
+            on.join(" AND ")
+        ));
+    }
+    materialize(
+        ctx,
+        "pairs",
+        &format!(
+            "SELECT l_id, r_id, min(rule) AS rule FROM ({}) GROUP BY l_id, r_id",
+            selects.join(" UNION ALL ")
+        ),
+    )
+    .await?;
+    let b = collect(ctx, "SELECT count(*) FROM pairs").await?;
+    Ok(crate::sql::int64(b[0].column(0))?.value(0) as u64)
+}
+
+fn gamma_list(settings: &Settings) -> Vec<String> {
+    settings
+        .file
+        .comparisons
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{} AS g{i}", level_case(c)))
+        .collect()
+}
+
+/// Term-frequency columns: for each comparison, the tf column of its tf level (if any).
+fn tf_columns(settings: &Settings) -> Vec<Option<(usize, String)>> {
+    settings
+        .file
+        .comparisons
+        .iter()
+        .map(|c| {
+            c.levels
+                .iter()
+                .enumerate()
+                .find_map(|(i, l)| l.term_frequency.as_ref().map(|t| (i, t.get_ref().clone())))
+        })
+        .collect()
+}
+
+fn patterns_of(
+    batches: &[arrow::record_batch::RecordBatch],
+    k: usize,
+) -> Result<Vec<(Pattern, u64)>> {
+    let mut out = Vec::new();
+    for b in batches {
+        let count = &crate::sql::int64(b.column(k))?;
+        for row in 0..b.num_rows() {
+            let p: Pattern = (0..k)
+                .map(|j| {
+                    b.column(j)
+                        .as_primitive::<arrow::datatypes::Int8Type>()
+                        .value(row)
+                })
+                .collect();
+            out.push((p, count.value(row) as u64));
+        }
+    }
+    Ok(out)
+}
+
+/// Estimates the model: u from random pairs of nodes, m and λ by EM over the candidate pairs.
+pub async fn train(ctx: &SessionContext, settings: &Settings) -> Result<Model> {
+    let k = settings.file.comparisons.len();
+    let g = gamma_list(settings);
+    let cols: Vec<String> = (0..k).map(|i| format!("g{i}")).collect();
+    let n = settings.file.training.u_sample_nodes.max(2);
+    let random = collect(
+        ctx,
+        &format!(
+            "WITH s AS (SELECT * FROM nodes ORDER BY md5(concat(node_id, 'civhub')) LIMIT {n}) \
+             SELECT {cols}, count(*) AS c FROM (SELECT {g} FROM s l JOIN s r ON l.node_id < r.node_id) GROUP BY {cols}",
+            g = g.join(", "),
+            cols = cols.join(", ")
+        ),
+    )
+    .await?;
+    let random = patterns_of(&random, k)?;
+    let candidate = collect(
+        ctx,
+        &format!(
+            "SELECT {cols}, count(*) AS c FROM (SELECT {g} FROM pairs p JOIN nodes l ON p.l_id = l.node_id JOIN nodes r ON p.r_id = r.node_id) GROUP BY {cols}",
+            g = g.join(", "),
+            cols = cols.join(", ")
+        ),
+    )
+    .await?;
+    let candidate = patterns_of(&candidate, k)?;
+    let levels: Vec<usize> = settings
+        .file
+        .comparisons
+        .iter()
+        .map(|c| c.levels.len())
+        .collect();
+    let u = em::estimate_u(&levels, &random);
+    let (lambda, m, iterations) = em::estimate_m(
+        &levels,
+        &u,
+        &candidate,
+        settings.file.training.max_iterations,
+    );
+    let nodes = crate::sql::int64(collect(ctx, "SELECT count(*) FROM nodes").await?[0].column(0))?
+        .value(0)
+        .max(2) as f64;
+    let candidate_pairs: u64 = candidate.iter().map(|(_, c)| c).sum();
+    let prior = (lambda * candidate_pairs as f64 / (nodes * (nodes - 1.0) / 2.0)).clamp(1e-15, 0.5);
+    Ok(Model {
+        lambda,
+        prior,
+        comparisons: settings
+            .file
+            .comparisons
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ComparisonModel {
+                id: c.id.get_ref().clone(),
+                levels: c
+                    .levels
+                    .iter()
+                    .enumerate()
+                    .map(|(j, l)| LevelModel {
+                        label: l.label.clone(),
+                        m: m[i][j],
+                        u: u[i][j],
+                    })
+                    .collect(),
+            })
+            .collect(),
+        iterations,
+        pairs: candidate.iter().map(|(_, c)| c).sum(),
+        random_pairs: random.iter().map(|(_, c)| c).sum(),
+        settings_hash: settings.text_hash,
+    })
+}
+
+/// Relative frequencies of the values of the term-frequency columns, over nodes.
+async fn term_frequencies(
+    ctx: &SessionContext,
+    settings: &Settings,
+) -> Result<HashMap<String, HashMap<String, f64>>> {
+    let mut out = HashMap::new();
+    for (_, col) in tf_columns(settings).into_iter().flatten() {
+        if out.contains_key(&col) {
+            continue;
+        }
+        let batches = collect(ctx, &format!("SELECT CAST({col} AS VARCHAR) AS v, count(*) AS c FROM nodes WHERE {col} IS NOT NULL GROUP BY {col}")).await?;
+        let mut map = HashMap::new();
+        let mut total = 0u64;
+        for b in &batches {
+            let c = &crate::sql::int64(b.column(1))?;
+            total += (0..b.num_rows()).map(|i| c.value(i) as u64).sum::<u64>();
+        }
+        for b in &batches {
+            let v = &crate::sql::utf8(b.column(0))?;
+            let c = &crate::sql::int64(b.column(1))?;
+            for i in 0..b.num_rows() {
+                map.insert(
+                    v.value(i).to_string(),
+                    c.value(i) as f64 / total.max(1) as f64,
+                );
+            }
+        }
+        out.insert(col, map);
+    }
+    Ok(out)
+}
+
+/// Weight of one compared pair, with term-frequency adjustment.
+pub fn pair_weight(
+    model: &Model,
+    pattern: &[i8],
+    tf_levels: &[Option<(usize, String)>],
+    tf_values: &[Option<&str>],
+    tf: &HashMap<String, HashMap<String, f64>>,
+) -> f64 {
+    let mut w = model.prior_weight();
+    for (k, &l) in pattern.iter().enumerate() {
+        if l < 0 {
+            continue;
+        }
+        let level = &model.comparisons[k].levels[l as usize];
+        let adjusted = match (&tf_levels[k], tf_values.get(k).copied().flatten()) {
+            (Some((tl, col)), Some(v)) if *tl == l as usize => {
+                tf.get(col).and_then(|m| m.get(v)).copied()
+            }
+            _ => None,
+        };
+        w += match adjusted {
+            Some(u_tf) => (level.m.max(1e-6) / u_tf.max(1e-9)).log2(),
+            None => level.weight(),
+        };
+    }
+    w
+}
+
+/// Node ids and identifiers, by index.
+async fn node_index(
+    ctx: &SessionContext,
+    k: &KindSpec,
+) -> Result<(Vec<String>, Vec<Option<String>>, HashMap<String, usize>)> {
+    let batches = collect(
+        ctx,
+        &format!("SELECT node_id, {} FROM nodes ORDER BY node_id", k.id),
+    )
+    .await?;
+    let mut ids = Vec::new();
+    let mut ident = Vec::new();
+    for b in &batches {
+        let n = &crate::sql::utf8(b.column(0))?;
+        let i = &crate::sql::utf8(b.column(1))?;
+        for r in 0..b.num_rows() {
+            ids.push(n.value(r).to_string());
+            ident.push((!i.is_null(r)).then(|| i.value(r).to_string()));
+        }
+    }
+    let index = ids
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.clone(), i))
+        .collect();
+    Ok((ids, ident, index))
+}
+
+/// Reviewers' decisions, as mention id pairs.
+#[derive(Debug, Clone, Default)]
+pub struct Decisions {
+    /// Pairs decided to be the same.
+    pub same: Vec<(String, String)>,
+    /// Pairs decided to be different.
+    pub different: Vec<(String, String)>,
+}
+
+/// Runs the whole resolution of one kind over the mentions in `mx` / `nodes`.
+pub async fn resolve(
+    ctx: &SessionContext,
+    kind: Kind,
+    settings: &Settings,
+    saved: Option<Model>,
+    retrain: bool,
+    decisions: &Decisions,
+) -> Result<Resolution> {
+    let k = spec(kind);
+    let pairs = block(ctx, settings).await?;
+    let (model, trained) = match saved {
+        Some(m)
+            if !retrain
+                && m.settings_hash == settings.text_hash
+                && m.comparisons.len() == settings.file.comparisons.len() =>
+        {
+            (m, false)
+        }
+        _ => (train(ctx, settings).await?, true),
+    };
+    let tf = term_frequencies(ctx, settings).await?;
+    let tf_levels = tf_columns(settings);
+    let (node_ids, ident, index) = node_index(ctx, k).await?;
+
+    // Score every candidate pair, streaming.
+    let g = gamma_list(settings);
+    let tf_sel: Vec<String> = tf_levels
+        .iter()
+        .enumerate()
+        .map(|(i, t)| match t {
+            Some((_, col)) => format!("CAST(l.{col} AS VARCHAR) AS tf{i}"),
+            None => format!("CAST(NULL AS VARCHAR) AS tf{i}"),
+        })
+        .collect();
+    let ncmp = settings.file.comparisons.len();
+    let df = ctx
+        .sql(&format!(
+            "SELECT p.l_id, p.r_id, {}, {} FROM pairs p JOIN nodes l ON p.l_id = l.node_id JOIN nodes r ON p.r_id = r.node_id",
+            g.join(", "),
+            tf_sel.join(", ")
+        ))
+        .await?;
+    let mut stream = df.execute_stream().await?;
+    let review_t = *settings.file.thresholds.review.get_ref();
+    let match_t = *settings.file.thresholds.link.get_ref();
+    let mut links = Vec::new();
+    let mut linked_probability = 0.0;
+    let mut unlinked_probability = 0.0;
+    let mut pattern = vec![0i8; ncmp];
+    while let Some(batch) = stream.next().await {
+        let b = batch?;
+        let l = &crate::sql::utf8(b.column(0))?;
+        let r = &crate::sql::utf8(b.column(1))?;
+        let gs: Vec<_> = (0..ncmp)
+            .map(|i| {
+                b.column(2 + i)
+                    .as_primitive::<arrow::datatypes::Int8Type>()
+                    .clone()
+            })
+            .collect();
+        let tfs: Vec<_> = (0..ncmp)
+            .map(|i| crate::sql::utf8(b.column(2 + ncmp + i)))
+            .collect::<Result<_>>()?;
+        for row in 0..b.num_rows() {
+            for (i, gcol) in gs.iter().enumerate() {
+                pattern[i] = gcol.value(row);
+            }
+            let tf_values: Vec<Option<&str>> = tfs
+                .iter()
+                .map(|c| (!c.is_null(row)).then(|| c.value(row)))
+                .collect();
+            let p = em::probability(pair_weight(&model, &pattern, &tf_levels, &tf_values, &tf));
+            if p >= match_t {
+                linked_probability += p;
+            } else {
+                unlinked_probability += p;
+            }
+            if p >= review_t {
+                let (Some(&a), Some(&bb)) = (index.get(l.value(row)), index.get(r.value(row)))
+                else {
+                    return Err(DataFusionError::Internal(
+                        "a pair names an unknown node".into(),
+                    ));
+                };
+                links.push(Link {
+                    a,
+                    b: bb,
+                    probability: p,
+                });
+            }
+        }
+    }
+
+    // Contradicted mentions against the cluster of the ID they carry.
+    let contra = collect(
+        ctx,
+        "SELECT c.mention_id, concat('c', c.ident) AS cluster, c.reasons FROM contra c",
+    )
+    .await?;
+    let mut contradicted = Vec::new();
+    for b in &contra {
+        let m = &crate::sql::utf8(b.column(0))?;
+        let c = &crate::sql::utf8(b.column(1))?;
+        let why = &crate::sql::utf8(b.column(2))?;
+        for row in 0..b.num_rows() {
+            if let (Some(&a), Some(&cl)) = (index.get(m.value(row)), index.get(c.value(row))) {
+                contradicted.push((a, cl, why.value(row).to_string()));
+            }
+        }
+    }
+
+    // Decisions, from mention ids to nodes.
+    let to_nodes =
+        |pairs: &[(String, String)], map: &HashMap<String, String>| -> Vec<(usize, usize)> {
+            pairs
+                .iter()
+                .filter_map(|(a, b)| Some((*index.get(map.get(a)?)?, *index.get(map.get(b)?)?)))
+                .collect()
+        };
+    let mut wanted: Vec<&String> = decisions
+        .same
+        .iter()
+        .chain(&decisions.different)
+        .flat_map(|(a, b)| [a, b])
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    let mut mention_node: HashMap<String, String> = HashMap::new();
+    if !wanted.is_empty() {
+        let list: Vec<String> = wanted.iter().map(|m| lit(m)).collect();
+        for b in collect(
+            ctx,
+            &format!(
+                "SELECT mention_id, node_id FROM mx WHERE mention_id IN ({})",
+                list.join(", ")
+            ),
+        )
+        .await?
+        {
+            let m = &crate::sql::utf8(b.column(0))?;
+            let n = &crate::sql::utf8(b.column(1))?;
+            for row in 0..b.num_rows() {
+                mention_node.insert(m.value(row).to_string(), n.value(row).to_string());
+            }
+        }
+    }
+    let same = to_nodes(&decisions.same, &mention_node);
+    let different = to_nodes(&decisions.different, &mention_node);
+    let clustering = cluster(
+        &ident,
+        links,
+        match_t,
+        review_t,
+        &contradicted,
+        &same,
+        &different,
+    );
+    Ok(Resolution {
+        node_ids,
+        ident,
+        clustering,
+        model,
+        mentions: 0,
+        contradictions: 0,
+        pairs,
+        linked_probability,
+        unlinked_probability,
+        trained,
+    })
+}

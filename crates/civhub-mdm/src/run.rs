@@ -1,0 +1,552 @@
+//! `civhub match`: resolve every kind, assign stable ids, write the results.
+
+use crate::ids::{self, Assignment};
+use crate::kinds::spec;
+use crate::resolve::{self, Resolution};
+use crate::settings::{Kind, Settings, SurvivorRule};
+use crate::sql::{collect, lit, materialize, register_batches, register_parquet, write_parquet};
+use crate::store::{self, Current};
+use crate::{em, mentions, review};
+use arrow::array::{Float64Array, StringArray, UInt64Array};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use civhub_ingest::config::Project;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::prelude::SessionContext;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Options of a matching run.
+#[derive(Debug, Clone, Default)]
+pub struct MatchOptions {
+    /// Re-estimate m and u even when the settings did not change.
+    pub retrain: bool,
+}
+
+/// Estimated quality of the probabilistic links (no labels needed): the
+/// expected share of links that are right, and of true links found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Quality {
+    /// Σ p over links made / links made.
+    pub expected_precision: f64,
+    /// Σ p over links made / Σ p over all candidate pairs.
+    pub expected_recall: f64,
+}
+
+/// What a run did for one kind.
+#[derive(Debug, Clone, Serialize)]
+pub struct KindReport {
+    /// `person` or `entity`.
+    pub kind: String,
+    /// Mentions read.
+    pub mentions: u64,
+    /// Golden records.
+    pub golden: u64,
+    /// New golden records.
+    pub new: usize,
+    /// Golden records exactly as before.
+    pub unchanged: usize,
+    /// Golden records that kept their id but gained or lost mentions.
+    pub updated: usize,
+    /// Previous ids merged into others.
+    pub merged: usize,
+    /// Previous ids whose mentions were split.
+    pub split: usize,
+    /// Previous ids whose mentions are gone.
+    pub retired: usize,
+    /// Pairs sent to review.
+    pub review: usize,
+    /// Mentions whose identifier was contradicted.
+    pub contradictions: u64,
+    /// Candidate pairs compared.
+    pub pairs: u64,
+    /// Probabilistic links made.
+    pub probabilistic_links: usize,
+    /// Quality estimate.
+    pub quality: Quality,
+    /// Whether m and u were estimated in this run.
+    pub trained: bool,
+    /// Share of matches among candidate pairs (λ).
+    pub lambda: f64,
+    /// Probability that two random nodes match (the model's prior).
+    pub prior: f64,
+    /// Wall time.
+    pub duration_ms: u64,
+}
+
+/// The whole matching run.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatchReport {
+    /// Run id.
+    pub run_id: String,
+    /// People.
+    pub person: Option<KindReport>,
+    /// Legal entities.
+    pub entity: Option<KindReport>,
+}
+
+/// Runs matching for people and entities.
+pub async fn run(
+    project: &Project,
+    settings: &HashMap<Kind, Settings>,
+    opts: &MatchOptions,
+) -> Result<MatchReport> {
+    let ctx = civhub_engine::session::new_context(Default::default());
+    civhub_engine::tables::register_staging(&ctx, project)?;
+    let run_id = ulid::Ulid::generate().to_string();
+    let mut report = MatchReport {
+        run_id: run_id.clone(),
+        person: None,
+        entity: None,
+    };
+    for kind in [Kind::Person, Kind::Entity] {
+        let Some(s) = settings.get(&kind) else {
+            continue;
+        };
+        let r = run_kind(&ctx, project, kind, s, opts, &run_id).await?;
+        match kind {
+            Kind::Person => report.person = r,
+            Kind::Entity => report.entity = r,
+        }
+    }
+    Ok(report)
+}
+
+fn err(e: impl std::fmt::Display) -> DataFusionError {
+    DataFusionError::Execution(e.to_string())
+}
+
+async fn run_kind(
+    ctx: &SessionContext,
+    project: &Project,
+    kind: Kind,
+    settings: &Settings,
+    opts: &MatchOptions,
+    run_id: &str,
+) -> Result<Option<KindReport>> {
+    let t0 = Instant::now();
+    let Some(msql) = mentions::mentions_sql(project, kind) else {
+        return Ok(None);
+    };
+    let k = spec(kind);
+    let (n_mentions, n_contra) = resolve::build_nodes(ctx, kind, &msql, settings).await?;
+    let previous = store::current(&project.warehouse, kind);
+    let saved: Option<em::Model> = previous
+        .as_ref()
+        .and_then(|(_, dir)| fs_err::read_to_string(dir.join(store::MODEL)).ok())
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let decisions = review::load(&project.root, kind).map_err(err)?;
+    let res = resolve::resolve(
+        ctx,
+        kind,
+        settings,
+        saved,
+        opts.retrain,
+        &review::effective(&decisions),
+    )
+    .await?;
+    let res = Resolution {
+        mentions: n_mentions,
+        contradictions: n_contra,
+        ..res
+    };
+
+    // Components, their mentions, and the ids they had.
+    let (assignment, components) = assign_ids(
+        ctx,
+        project,
+        kind,
+        &res,
+        previous.as_ref().map(|(_, d)| d.as_path()),
+    )
+    .await?;
+    let run_dir = store::kind_dir(&project.warehouse, kind).join(run_id);
+    fs_err::create_dir_all(&run_dir)?;
+
+    // node → golden id, how it was linked.
+    let mut node_ids = Vec::with_capacity(res.node_ids.len());
+    let mut gids = Vec::with_capacity(res.node_ids.len());
+    let mut links = Vec::with_capacity(res.node_ids.len());
+    let mut probs = Vec::with_capacity(res.node_ids.len());
+    let comp_size = {
+        let mut m: HashMap<usize, usize> = HashMap::new();
+        for c in &res.clustering.component {
+            *m.entry(*c).or_default() += 1;
+        }
+        m
+    };
+    for (i, node) in res.node_ids.iter().enumerate() {
+        let c = res.clustering.component[i];
+        node_ids.push(node.clone());
+        gids.push(assignment.gid[components[&c]].clone());
+        let (link, p) = if res.ident[i].is_some() {
+            ("id", Some(1.0))
+        } else if res.clustering.decided[i] {
+            ("decision", None)
+        } else if let Some(p) = res.clustering.joined_by[i] {
+            ("probabilistic", Some(p))
+        } else if comp_size[&c] > 1 {
+            ("probabilistic", None)
+        } else {
+            ("single", None)
+        };
+        links.push(link);
+        probs.push(p);
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("node_id", DataType::Utf8, false),
+        Field::new("gid", DataType::Utf8, false),
+        Field::new("link", DataType::Utf8, false),
+        Field::new("probability", DataType::Float64, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from(node_ids)),
+            Arc::new(StringArray::from(gids)),
+            Arc::new(StringArray::from(links)),
+            Arc::new(Float64Array::from(probs)),
+        ],
+    )?;
+    register_batches(ctx, "node_gid", schema, vec![batch])?;
+
+    write_parquet(ctx, "SELECT * FROM mx", &run_dir.join(store::MENTIONS)).await?;
+    write_parquet(
+        ctx,
+        "SELECT mx.mention_id, ng.gid, mx.node_id, ng.link, ng.probability, mx.pipeline, mx.role, mx.record_key, mx.source_file, mx.source_sheet, mx.source_row FROM mx JOIN node_gid ng ON mx.node_id = ng.node_id",
+        &run_dir.join(store::XREF),
+    )
+    .await?;
+    let golden_sql = golden_sql(kind, settings, project);
+    write_parquet(ctx, &golden_sql, &run_dir.join(store::GOLDEN)).await?;
+    write_review(ctx, &res, &run_dir).await?;
+    write_history(
+        ctx,
+        &assignment,
+        previous.as_ref().map(|(_, d)| d.as_path()),
+        run_id,
+        &run_dir,
+    )
+    .await?;
+    fs_err::write(
+        run_dir.join(store::MODEL),
+        serde_json::to_string_pretty(&res.model).map_err(err)?,
+    )?;
+
+    register_parquet(ctx, "golden_out", &run_dir.join(store::GOLDEN)).await?;
+    let golden = collect(ctx, "SELECT count(*) FROM golden_out").await?;
+    ctx.deregister_table("golden_out")?;
+    let golden = crate::sql::int64(golden[0].column(0))?.value(0) as u64;
+    let links_p: f64 = res.linked_probability;
+    let all_p = res.linked_probability + res.unlinked_probability;
+    let kr = KindReport {
+        kind: kind.as_str().to_string(),
+        mentions: res.mentions,
+        golden,
+        new: assignment.new,
+        unchanged: assignment.unchanged,
+        updated: assignment.updated,
+        merged: assignment.merged,
+        split: assignment.split,
+        retired: assignment.retired,
+        review: res.clustering.review.len(),
+        contradictions: res.contradictions,
+        pairs: res.pairs,
+        probabilistic_links: res.clustering.links_made,
+        quality: Quality {
+            expected_precision: if res.clustering.links_made > 0 {
+                res.clustering.made_probability / res.clustering.links_made as f64
+            } else {
+                1.0
+            },
+            expected_recall: if all_p > 0.0 { links_p / all_p } else { 1.0 },
+        },
+        trained: res.trained,
+        lambda: res.model.lambda,
+        prior: res.model.prior,
+        duration_ms: t0.elapsed().as_millis() as u64,
+    };
+    let _ = k;
+    store::commit(
+        &project.warehouse,
+        kind,
+        &Current {
+            run_id: run_id.to_string(),
+            finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            report: serde_json::to_value(&kr).map_err(err)?,
+        },
+    )?;
+    for t in ["mx", "contra", "nodes", "node_keys", "pairs", "node_gid"] {
+        let _ = ctx.deregister_table(t);
+    }
+    Ok(Some(kr))
+}
+
+/// Groups mentions by component and assigns golden ids.
+async fn assign_ids(
+    ctx: &SessionContext,
+    project: &Project,
+    kind: Kind,
+    res: &Resolution,
+    previous: Option<&std::path::Path>,
+) -> Result<(Assignment, HashMap<usize, usize>)> {
+    let _ = project;
+    let k = spec(kind);
+    let index: HashMap<&str, usize> = res
+        .node_ids
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
+    // Previous ids of mentions.
+    let mut prev_names: Vec<String> = Vec::new();
+    let mut prev_index: HashMap<String, u32> = HashMap::new();
+    let mut prev_of: HashMap<String, u32> = HashMap::new();
+    let mut prev_sizes: Vec<u64> = Vec::new();
+    if let Some(dir) = previous {
+        let path = dir.join(store::XREF);
+        if path.exists() {
+            register_parquet(ctx, "prev_xref", &path).await?;
+            for b in collect(ctx, "SELECT mention_id, gid FROM prev_xref").await? {
+                let m = &crate::sql::utf8(b.column(0))?;
+                let g = &crate::sql::utf8(b.column(1))?;
+                for r in 0..b.num_rows() {
+                    let gi = *prev_index.entry(g.value(r).to_string()).or_insert_with(|| {
+                        prev_names.push(g.value(r).to_string());
+                        prev_sizes.push(0);
+                        (prev_names.len() - 1) as u32
+                    });
+                    prev_sizes[gi as usize] += 1;
+                    prev_of.insert(m.value(r).to_string(), gi);
+                }
+            }
+            ctx.deregister_table("prev_xref")?;
+        }
+    }
+    // Components in a compact numbering, with their mentions.
+    let mut components: HashMap<usize, usize> = HashMap::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    let mut anchor: Vec<String> = Vec::new();
+    let mut previous_of_mention: Vec<Option<u32>> = Vec::new();
+    for b in collect(
+        ctx,
+        "SELECT mention_id, node_id FROM mx ORDER BY mention_id",
+    )
+    .await?
+    {
+        let m = &crate::sql::utf8(b.column(0))?;
+        let n = &crate::sql::utf8(b.column(1))?;
+        for r in 0..b.num_rows() {
+            let Some(&node) = index.get(n.value(r)) else {
+                continue;
+            };
+            let comp = res.clustering.component[node];
+            let next = members.len();
+            let c = *components.entry(comp).or_insert(next);
+            if c == members.len() {
+                members.push(Vec::new());
+                anchor.push(m.value(r).to_string());
+            }
+            members[c].push(previous_of_mention.len());
+            previous_of_mention.push(prev_of.get(m.value(r)).copied());
+        }
+    }
+    // A component with a valid identifier is anchored on it.
+    for (node, id) in res.ident.iter().enumerate() {
+        if let Some(id) = id
+            && let Some(&c) = components.get(&res.clustering.component[node])
+            && (anchor[c].starts_with("pm") || anchor[c].starts_with("em"))
+        {
+            anchor[c] = id.clone();
+        }
+    }
+    let a = ids::assign(
+        k.gid_prefix,
+        &members,
+        &anchor,
+        &previous_of_mention,
+        &prev_names,
+        &prev_sizes,
+    );
+    Ok((a, components))
+}
+
+fn golden_sql(kind: Kind, settings: &Settings, project: &Project) -> String {
+    let k = spec(kind);
+    let prio: Vec<String> = settings
+        .file
+        .survivorship
+        .source_priority
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("({}, {i})", lit(p.get_ref())))
+        .collect();
+    let prio_cte = if prio.is_empty() {
+        "prio AS (SELECT CAST(NULL AS VARCHAR) AS pipeline, CAST(0 AS BIGINT) AS prio WHERE false)"
+            .to_string()
+    } else {
+        format!(
+            "prio AS (SELECT column1 AS pipeline, CAST(column2 AS BIGINT) AS prio FROM (VALUES {}))",
+            prio.join(", ")
+        )
+    };
+    let _ = project;
+    let mut ctes = vec![
+        prio_cte,
+        "x AS (SELECT mx.*, ng.gid, ng.link, ng.probability AS link_probability, coalesce(prio.prio, 1000000) AS prio FROM mx JOIN node_gid ng ON mx.node_id = ng.node_id LEFT JOIN prio ON mx.pipeline = prio.pipeline)".to_string(),
+        "base AS (SELECT gid, count(*) AS mention_count, count(DISTINCT pipeline) AS source_count, array_to_string(array_sort(array_agg(DISTINCT pipeline)), ',') AS sources, \
+         CASE WHEN bool_or(link = 'decision') THEN 'decision' WHEN bool_or(link = 'probabilistic') THEN 'probabilistic' WHEN bool_or(link = 'id') THEN 'id' ELSE 'single' END AS linked_by, \
+         min(link_probability) FILTER (WHERE link = 'probabilistic') AS min_link_probability, max(ingested_at) AS last_seen_at FROM x GROUP BY gid)"
+            .to_string(),
+    ];
+    let mut select = vec!["base.gid".to_string()];
+    let mut joins = Vec::new();
+    for (field, expr) in k.golden {
+        let order: Vec<&str> = settings
+            .rules_for(field)
+            .iter()
+            .map(|r| match r {
+                SurvivorRule::SourcePriority => "best_prio ASC",
+                SurvivorRule::MostFrequent => "freq DESC",
+                SurvivorRule::MostRecent => "latest DESC",
+            })
+            .collect();
+        ctes.push(format!(
+            "f_{field} AS (SELECT gid, v, src FROM (SELECT gid, v, src, row_number() OVER (PARTITION BY gid ORDER BY {order}, v) AS rn \
+             FROM (SELECT gid, {expr} AS v, min(prio) AS best_prio, count(*) AS freq, max(ingested_at) AS latest, first_value(pipeline ORDER BY prio, ingested_at DESC) AS src \
+             FROM x WHERE {expr} IS NOT NULL GROUP BY gid, {expr})) WHERE rn = 1)",
+            order = order.join(", ")
+        ));
+        select.push(format!("f_{field}.v AS {field}"));
+        select.push(format!("f_{field}.src AS {field}_source"));
+        joins.push(format!("LEFT JOIN f_{field} ON f_{field}.gid = base.gid"));
+    }
+    select.extend(
+        [
+            "base.mention_count",
+            "base.source_count",
+            "base.sources",
+            "base.linked_by",
+            "base.min_link_probability",
+            "base.last_seen_at",
+        ]
+        .map(String::from),
+    );
+    format!(
+        "WITH {} SELECT {} FROM base {} ORDER BY base.gid",
+        ctes.join(", "),
+        select.join(", "),
+        joins.join(" ")
+    )
+}
+
+async fn write_review(
+    ctx: &SessionContext,
+    res: &Resolution,
+    run_dir: &std::path::Path,
+) -> Result<()> {
+    let items = &res.clustering.review;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("node_a", DataType::Utf8, false),
+        Field::new("node_b", DataType::Utf8, false),
+        Field::new("probability", DataType::Float64, true),
+        Field::new("reason", DataType::Utf8, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from(
+                items
+                    .iter()
+                    .map(|r| res.node_ids[r.a].clone())
+                    .collect::<Vec<_>>(),
+            )),
+            Arc::new(StringArray::from(
+                items
+                    .iter()
+                    .map(|r| res.node_ids[r.b].clone())
+                    .collect::<Vec<_>>(),
+            )),
+            Arc::new(Float64Array::from(
+                items
+                    .iter()
+                    .map(|r| (!r.probability.is_nan()).then_some(r.probability))
+                    .collect::<Vec<_>>(),
+            )),
+            Arc::new(StringArray::from(
+                items
+                    .iter()
+                    .map(|r| r.reason.describe())
+                    .collect::<Vec<_>>(),
+            )),
+        ],
+    )?;
+    register_batches(ctx, "review_pairs", schema, vec![batch])?;
+    // Each side by its anchor mention (the smallest mention id of the node).
+    write_parquet(
+        ctx,
+        "WITH anchors AS (SELECT node_id, min(mention_id) AS mention FROM mx GROUP BY node_id) \
+         SELECT a.mention AS mention_a, b.mention AS mention_b, r.node_a, r.node_b, r.probability, r.reason FROM review_pairs r \
+         JOIN anchors a ON a.node_id = r.node_a JOIN anchors b ON b.node_id = r.node_b ORDER BY r.probability DESC NULLS FIRST, mention_a, mention_b",
+        &run_dir.join(store::REVIEW),
+    )
+    .await?;
+    ctx.deregister_table("review_pairs")?;
+    Ok(())
+}
+
+async fn write_history(
+    ctx: &SessionContext,
+    a: &Assignment,
+    previous: Option<&std::path::Path>,
+    run_id: &str,
+    run_dir: &std::path::Path,
+) -> Result<()> {
+    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("run_id", DataType::Utf8, false),
+        Field::new("at", DataType::Utf8, false),
+        Field::new("action", DataType::Utf8, false),
+        Field::new("gid", DataType::Utf8, false),
+        Field::new("other_gid", DataType::Utf8, false),
+        Field::new("mentions", DataType::UInt64, false),
+    ]));
+    let h = &a.history;
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from(vec![run_id; h.len()])),
+            Arc::new(StringArray::from(vec![at.as_str(); h.len()])),
+            Arc::new(StringArray::from(
+                h.iter().map(|e| e.action).collect::<Vec<_>>(),
+            )),
+            Arc::new(StringArray::from(
+                h.iter().map(|e| e.gid.clone()).collect::<Vec<_>>(),
+            )),
+            Arc::new(StringArray::from(
+                h.iter().map(|e| e.other.clone()).collect::<Vec<_>>(),
+            )),
+            Arc::new(UInt64Array::from(
+                h.iter().map(|e| e.mentions).collect::<Vec<_>>(),
+            )),
+        ],
+    )?;
+    register_batches(ctx, "history_new", schema, vec![batch])?;
+    let prev = previous
+        .map(|d| d.join(store::HISTORY))
+        .filter(|p| p.exists());
+    let sql = match prev {
+        Some(p) => {
+            register_parquet(ctx, "history_prev", &p).await?;
+            "SELECT * FROM history_prev UNION ALL SELECT * FROM history_new"
+        }
+        None => "SELECT * FROM history_new",
+    };
+    write_parquet(ctx, sql, &run_dir.join(store::HISTORY)).await?;
+    let _ = ctx.deregister_table("history_prev");
+    ctx.deregister_table("history_new")?;
+    let _ = materialize;
+    Ok(())
+}

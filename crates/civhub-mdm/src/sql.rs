@@ -1,0 +1,116 @@
+//! Small helpers for running civhub's relational steps on DataFusion.
+
+use arrow::record_batch::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::datasource::MemTable;
+use datafusion::error::Result;
+use datafusion::prelude::SessionContext;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A SQL string literal: `'…'` with quotes doubled.
+pub fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// A quoted SQL identifier: `"…"` with quotes doubled.
+pub fn ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// Runs `sql` and collects every batch.
+pub async fn collect(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
+    ctx.sql(sql).await?.collect().await
+}
+
+/// Runs `sql` and registers its result, materialized in memory, as `name`.
+pub async fn materialize(ctx: &SessionContext, name: &str, sql: &str) -> Result<SchemaRef> {
+    let df = ctx.sql(sql).await?;
+    let logical: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await?;
+    // The batches' own schema (nullability, metadata) is what the table holds.
+    let schema = batches.first().map(|b| b.schema()).unwrap_or(logical);
+    register_batches(ctx, name, schema.clone(), batches)?;
+    Ok(schema)
+}
+
+/// Registers batches as a table (replacing any table of that name).
+pub fn register_batches(
+    ctx: &SessionContext,
+    name: &str,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> Result<()> {
+    let parts = if batches.is_empty() {
+        vec![vec![]]
+    } else {
+        split(batches)
+    };
+    let table = MemTable::try_new(schema, parts)?;
+    let _ = ctx.deregister_table(name)?;
+    ctx.register_table(name, Arc::new(table))?;
+    Ok(())
+}
+
+/// Spreads batches over partitions so scans run in parallel.
+fn split(batches: Vec<RecordBatch>) -> Vec<Vec<RecordBatch>> {
+    let n = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .max(1);
+    let mut parts: Vec<Vec<RecordBatch>> = vec![Vec::new(); n];
+    for (i, b) in batches.into_iter().enumerate() {
+        parts[i % n].push(b);
+    }
+    parts.retain(|p| !p.is_empty());
+    if parts.is_empty() {
+        vec![vec![]]
+    } else {
+        parts
+    }
+}
+
+/// Runs `sql` and writes its result as one Parquet file at `path` (written
+/// next to it first, then renamed, so a reader never sees half a file).
+pub async fn write_parquet(ctx: &SessionContext, sql: &str, path: &Path) -> Result<()> {
+    let df = ctx.sql(sql).await?;
+    let tmp = path.with_extension("parquet.tmp");
+    if let Some(dir) = path.parent() {
+        fs_err::create_dir_all(dir)?;
+    }
+    df.write_parquet(
+        &tmp.to_string_lossy(),
+        DataFrameWriteOptions::new().with_single_file_output(true),
+        None,
+    )
+    .await?;
+    fs_err::rename(&tmp, path)?;
+    Ok(())
+}
+
+/// Registers a Parquet file as `name`.
+pub async fn register_parquet(ctx: &SessionContext, name: &str, path: &Path) -> Result<()> {
+    let _ = ctx.deregister_table(name)?;
+    ctx.register_parquet(
+        name,
+        &path.to_string_lossy(),
+        datafusion::prelude::ParquetReadOptions::default(),
+    )
+    .await
+}
+
+/// A text column as a `StringArray`, whatever string type the engine chose
+/// (Parquet strings are read as `Utf8View`).
+pub fn utf8(col: &arrow::array::ArrayRef) -> Result<arrow::array::StringArray> {
+    use arrow::array::AsArray;
+    let c = arrow::compute::cast(col, &arrow::datatypes::DataType::Utf8)?;
+    Ok(c.as_string::<i32>().clone())
+}
+
+/// An integer column as `Int64`.
+pub fn int64(col: &arrow::array::ArrayRef) -> Result<arrow::array::Int64Array> {
+    use arrow::array::AsArray;
+    let c = arrow::compute::cast(col, &arrow::datatypes::DataType::Int64)?;
+    Ok(c.as_primitive::<arrow::datatypes::Int64Type>().clone())
+}
