@@ -57,29 +57,31 @@ pub fn derive(prefix: &str, anchor: &str, salt: u32) -> String {
     s
 }
 
+/// A cluster to name: its anchor (identifier, or smallest mention id) and size.
+#[derive(Debug, Clone)]
+pub struct Component {
+    /// What a new id is derived from.
+    pub anchor: String,
+    /// Mentions in it.
+    pub size: u64,
+}
+
 /// Assigns ids to components.
 ///
-/// `members[c]` lists component c's mentions (by index into `previous`),
-/// `anchor[c]` its anchor text, `previous[m]` mention m's id in the last run
-/// (if any), and `previous_sizes` how many mentions each previous id had.
+/// `shared` lists (component, previous id, mentions the two share);
+/// `previous_names[g]` and `previous_sizes[g]` are previous id g's name and
+/// mention count.
 pub fn assign(
     prefix: &str,
-    members: &[Vec<usize>],
-    anchor: &[String],
-    previous: &[Option<u32>],
+    components: &[Component],
+    shared: &[(usize, u32, u64)],
     previous_names: &[String],
     previous_sizes: &[u64],
 ) -> Assignment {
-    let n = members.len();
-    // (component, previous id) → shared mentions.
-    let mut shared: HashMap<(usize, u32), u64> = HashMap::new();
-    for (c, ms) in members.iter().enumerate() {
-        for &m in ms {
-            if let Some(g) = previous[m] {
-                *shared.entry((c, g)).or_default() += 1;
-            }
-        }
-    }
+    let n = components.len();
+    let anchor: Vec<&str> = components.iter().map(|c| c.anchor.as_str()).collect();
+    let shared: HashMap<(usize, u32), u64> =
+        shared.iter().map(|(c, g, k)| ((*c, *g), *k)).collect();
     let mut candidates: Vec<((usize, u32), u64)> = shared.iter().map(|(k, v)| (*k, *v)).collect();
     candidates.sort_by(|a, b| {
         b.1.cmp(&a.1)
@@ -103,10 +105,10 @@ pub fn assign(
             continue;
         }
         let mut salt = 0;
-        let mut id = derive(prefix, &anchor[c], salt);
+        let mut id = derive(prefix, anchor[c], salt);
         while used.contains(&id) {
             salt += 1;
-            id = derive(prefix, &anchor[c], salt);
+            id = derive(prefix, anchor[c], salt);
         }
         used.insert(id.clone());
         gid[c] = Some(id);
@@ -117,7 +119,7 @@ pub fn assign(
     // Unchanged or updated: a component that kept an id.
     for (g, c) in &kept {
         let from_g = shared.get(&(*c, *g)).copied().unwrap_or(0);
-        if from_g == previous_sizes[*g as usize] && from_g == members[*c].len() as u64 {
+        if from_g == previous_sizes[*g as usize] && from_g == components[*c].size {
             out.unchanged += 1;
         } else {
             out.updated += 1;
@@ -184,15 +186,22 @@ pub fn assign(
 mod tests {
     use super::*;
 
+    fn comps(v: &[(&str, u64)]) -> Vec<Component> {
+        v.iter()
+            .map(|(a, s)| Component {
+                anchor: a.to_string(),
+                size: *s,
+            })
+            .collect()
+    }
+
     #[test]
     fn same_data_same_ids() {
-        let members = vec![vec![0, 1], vec![2]];
-        let anchor = vec!["a".to_string(), "b".to_string()];
-        let first = assign("P", &members, &anchor, &[None, None, None], &[], &[]);
+        let c = comps(&[("a", 2), ("b", 1)]);
+        let first = assign("P", &c, &[], &[], &[]);
         assert_eq!(first.new, 2);
         let names = first.gid.clone();
-        let prev = vec![Some(0), Some(0), Some(1)];
-        let second = assign("P", &members, &anchor, &prev, &names, &[2, 1]);
+        let second = assign("P", &c, &[(0, 0, 2), (1, 1, 1)], &names, &[2, 1]);
         assert_eq!(second.gid, names);
         assert_eq!(
             (
@@ -210,12 +219,11 @@ mod tests {
     #[test]
     fn merges_and_splits_are_recorded() {
         let names = vec!["P1".to_string(), "P2".to_string()];
-        // Merge: mentions of P1 (0, 1) and P2 (2) now form one cluster.
+        // Merge: mentions of P1 (two) and P2 (one) now form one cluster.
         let merged = assign(
             "P",
-            &[vec![0, 1, 2]],
-            &["a".into()],
-            &[Some(0), Some(0), Some(1)],
+            &comps(&[("a", 3)]),
+            &[(0, 0, 2), (0, 1, 1)],
             &names,
             &[2, 1],
         );
@@ -230,12 +238,11 @@ mod tests {
                 mentions: 1
             }]
         );
-        // Split: P1's mentions now in two clusters; the bigger keeps P1.
+        // Split: P1's three mentions now in two clusters; the bigger keeps P1.
         let split = assign(
             "P",
-            &[vec![0, 1], vec![2]],
-            &["a".into(), "b".into()],
-            &[Some(0), Some(0), Some(0)],
+            &comps(&[("a", 2), ("b", 1)]),
+            &[(0, 0, 2), (1, 0, 1)],
             &names[..1],
             &[3],
         );

@@ -45,8 +45,9 @@ pub struct KindSpec {
     pub contradiction_modal: &'static [&'static str],
     /// Node columns.
     pub nodes: &'static [NodeColumn],
-    /// Golden record fields: (field, mention expression). Survivorship picks one value each.
-    pub golden: &'static [(&'static str, &'static str)],
+    /// Golden record fields: (field, mention expression, SQL type).
+    /// Survivorship picks one value each.
+    pub golden: &'static [(&'static str, &'static str, &'static str)],
     /// Prefix of golden ids.
     pub gid_prefix: &'static str,
 }
@@ -152,12 +153,12 @@ const PERSON: KindSpec = KindSpec {
         },
     ],
     golden: &[
-        ("id_number", "id18"),
-        ("name", "name"),
-        ("gender", "coalesce(id_gender, gender_field)"),
-        ("birth_date", "coalesce(id_birth, birth_date_field)"),
-        ("phone", "phone"),
-        ("address", "address"),
+        ("id_number", "id18", "VARCHAR"),
+        ("name", "name", "VARCHAR"),
+        ("gender", "coalesce(id_gender, gender_field)", "VARCHAR"),
+        ("birth_date", "coalesce(id_birth, birth_date_field)", "DATE"),
+        ("phone", "phone", "VARCHAR"),
+        ("address", "address", "VARCHAR"),
     ],
     gid_prefix: "P",
 };
@@ -256,12 +257,12 @@ const ENTITY: KindSpec = KindSpec {
         },
     ],
     golden: &[
-        ("uscc", "uscc"),
-        ("name", "name"),
-        ("name_key", "name_key"),
-        ("legal_rep", "legal_rep"),
-        ("phone", "phone"),
-        ("address", "address"),
+        ("uscc", "uscc", "VARCHAR"),
+        ("name", "name", "VARCHAR"),
+        ("name_key", "name_key", "VARCHAR"),
+        ("legal_rep", "legal_rep", "VARCHAR"),
+        ("phone", "phone", "VARCHAR"),
+        ("address", "address", "VARCHAR"),
     ],
     gid_prefix: "E",
 };

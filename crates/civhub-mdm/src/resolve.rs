@@ -104,12 +104,15 @@ pub fn level_case(c: &crate::settings::Comparison) -> String {
     format!("CAST({s} AS TINYINT)")
 }
 
-/// Builds the mentions table (`mx`) and the nodes table (`nodes`) of a kind.
+/// Builds the mentions table (`mx`, written to `dir/mentions.parquet` and
+/// read from there, so millions of mentions never sit in memory) and the
+/// nodes table (`nodes`) of a kind.
 pub async fn build_nodes(
     ctx: &SessionContext,
     kind: Kind,
     mentions_sql: &str,
     settings: &Settings,
+    dir: &std::path::Path,
 ) -> Result<(u64, u64)> {
     let k = spec(kind);
     let derived: Vec<String> = k
@@ -117,12 +120,14 @@ pub async fn build_nodes(
         .iter()
         .map(|(n, e)| format!("{e} AS {n}"))
         .collect();
-    materialize(
+    let raw = dir.join("mentions_raw.parquet");
+    crate::sql::write_parquet(
         ctx,
-        "mentions",
         &format!("SELECT u.*, {} FROM ({mentions_sql}) u", derived.join(", ")),
+        &raw,
     )
     .await?;
+    crate::sql::register_parquet(ctx, "mentions", &raw).await?;
 
     // The deterministic pass: what contradicts a shared identifier.
     let id = k.id;
@@ -179,16 +184,19 @@ pub async fn build_nodes(
         ),
     )
     .await?;
-    materialize(
+    let mx = dir.join(crate::store::MENTIONS);
+    crate::sql::write_parquet(
         ctx,
-        "mx",
         &format!(
             "SELECT m.*, CASE WHEN m.{id} IS NOT NULL AND c.mention_id IS NULL THEN concat('c', m.{id}) ELSE m.mention_id END AS node_id, c.reasons AS contradiction \
              FROM mentions m LEFT JOIN contra c ON m.mention_id = c.mention_id"
         ),
+        &mx,
     )
     .await?;
     ctx.deregister_table("mentions")?;
+    fs_err::remove_file(&raw)?;
+    crate::sql::register_parquet(ctx, "mx", &mx).await?;
 
     // Nodes: one per cluster of the deterministic pass, one per mention left over.
     let modal = modal_columns(k);
@@ -368,6 +376,10 @@ pub async fn train(ctx: &SessionContext, settings: &Settings) -> Result<Model> {
     )
     .await?;
     let random = patterns_of(&random, k)?;
+    tracing::info!(
+        pairs = random.iter().map(|(_, c)| c).sum::<u64>(),
+        "u counted on random pairs"
+    );
     let candidate = collect(
         ctx,
         &format!(
@@ -378,6 +390,7 @@ pub async fn train(ctx: &SessionContext, settings: &Settings) -> Result<Model> {
     )
     .await?;
     let candidate = patterns_of(&candidate, k)?;
+    tracing::info!("candidate patterns counted");
     let levels: Vec<usize> = settings
         .file
         .comparisons
@@ -543,6 +556,7 @@ pub async fn resolve(
         }
         _ => (train(ctx, settings).await?, true),
     };
+    tracing::info!("blocked and trained");
     let tf = term_frequencies(ctx, settings).await?;
     let tf_levels = tf_columns(settings);
     let (node_ids, ident, index) = node_index(ctx, k).await?;
@@ -616,6 +630,7 @@ pub async fn resolve(
         }
     }
 
+    tracing::info!(links = links.len(), "scored");
     // Contradicted mentions against the cluster of the ID they carry.
     let contra = collect(
         ctx,
@@ -671,6 +686,7 @@ pub async fn resolve(
     }
     let same = to_nodes(&decisions.same, &mention_node);
     let different = to_nodes(&decisions.different, &mention_node);
+    tracing::info!("clustering");
     let clustering = cluster(
         &ident,
         links,

@@ -131,7 +131,9 @@ async fn run_kind(
         return Ok(None);
     };
     let k = spec(kind);
-    let (n_mentions, n_contra) = resolve::build_nodes(ctx, kind, &msql, settings).await?;
+    let run_dir = store::kind_dir(&project.warehouse, kind).join(run_id);
+    fs_err::create_dir_all(&run_dir)?;
+    let (n_mentions, n_contra) = resolve::build_nodes(ctx, kind, &msql, settings, &run_dir).await?;
     let previous = store::current(&project.warehouse, kind);
     let saved: Option<em::Model> = previous
         .as_ref()
@@ -154,16 +156,9 @@ async fn run_kind(
     };
 
     // Components, their mentions, and the ids they had.
-    let (assignment, components) = assign_ids(
-        ctx,
-        project,
-        kind,
-        &res,
-        previous.as_ref().map(|(_, d)| d.as_path()),
-    )
-    .await?;
-    let run_dir = store::kind_dir(&project.warehouse, kind).join(run_id);
-    fs_err::create_dir_all(&run_dir)?;
+    let (assignment, node_comp) =
+        assign_ids(ctx, kind, &res, previous.as_ref().map(|(_, d)| d.as_path())).await?;
+    tracing::info!(ms = t0.elapsed().as_millis() as u64, "ids assigned");
 
     // node → golden id, how it was linked.
     let mut node_ids = Vec::with_capacity(res.node_ids.len());
@@ -180,7 +175,7 @@ async fn run_kind(
     for (i, node) in res.node_ids.iter().enumerate() {
         let c = res.clustering.component[i];
         node_ids.push(node.clone());
-        gids.push(assignment.gid[components[&c]].clone());
+        gids.push(assignment.gid[node_comp[i]].clone());
         let (link, p) = if res.ident[i].is_some() {
             ("id", Some(1.0))
         } else if res.clustering.decided[i] {
@@ -212,15 +207,23 @@ async fn run_kind(
     )?;
     register_batches(ctx, "node_gid", schema, vec![batch])?;
 
-    write_parquet(ctx, "SELECT * FROM mx", &run_dir.join(store::MENTIONS)).await?;
     write_parquet(
         ctx,
         "SELECT mx.mention_id, ng.gid, mx.node_id, ng.link, ng.probability, mx.pipeline, mx.role, mx.record_key, mx.source_file, mx.source_sheet, mx.source_row FROM mx JOIN node_gid ng ON mx.node_id = ng.node_id",
         &run_dir.join(store::XREF),
     )
     .await?;
-    let golden_sql = golden_sql(kind, settings, project);
+    // Golden records: the joined input once, then one aggregation per field.
+    let (input_sql, golden_sql) = golden_sql(kind, settings);
+    let input = run_dir.join("golden_input.parquet");
+    write_parquet(ctx, &input_sql, &input).await?;
+    register_parquet(ctx, "x", &input).await?;
+    tracing::debug!(sql = %golden_sql, "golden records");
     write_parquet(ctx, &golden_sql, &run_dir.join(store::GOLDEN)).await?;
+    ctx.deregister_table("x")?;
+    if std::env::var_os("CIVHUB_KEEP_GOLDEN_INPUT").is_none() {
+        fs_err::remove_file(&input)?;
+    }
     write_review(ctx, &res, &run_dir).await?;
     write_history(
         ctx,
@@ -284,96 +287,99 @@ async fn run_kind(
     Ok(Some(kr))
 }
 
-/// Groups mentions by component and assigns golden ids.
+/// Groups mentions by component and assigns golden ids: the counts the
+/// assignment needs (component sizes, mentions shared with each previous id)
+/// are aggregation queries; only the matching of ids is Rust.
 async fn assign_ids(
     ctx: &SessionContext,
-    project: &Project,
     kind: Kind,
     res: &Resolution,
     previous: Option<&std::path::Path>,
-) -> Result<(Assignment, HashMap<usize, usize>)> {
-    let _ = project;
+) -> Result<(Assignment, Vec<usize>)> {
     let k = spec(kind);
-    let index: HashMap<&str, usize> = res
-        .node_ids
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.as_str(), i))
-        .collect();
-    // Previous ids of mentions.
+    // Components in a compact numbering.
+    let mut compact: HashMap<usize, u32> = HashMap::new();
+    let mut node_comp = Vec::with_capacity(res.node_ids.len());
+    for c in &res.clustering.component {
+        let next = compact.len() as u32;
+        node_comp.push(*compact.entry(*c).or_insert(next));
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("node_id", DataType::Utf8, false),
+        Field::new("comp", DataType::UInt32, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from(res.node_ids.clone())),
+            Arc::new(arrow::array::UInt32Array::from(node_comp.clone())),
+        ],
+    )?;
+    register_batches(ctx, "node_comp", schema, vec![batch])?;
+    let mut components = vec![
+        ids::Component {
+            anchor: String::new(),
+            size: 0
+        };
+        compact.len()
+    ];
+    for b in collect(ctx, "SELECT nc.comp, count(*) AS size, min(mx.mention_id) AS anchor FROM mx JOIN node_comp nc ON mx.node_id = nc.node_id GROUP BY nc.comp").await? {
+        let c = b.column(0).as_any().downcast_ref::<arrow::array::UInt32Array>().ok_or_else(|| err("component column"))?.clone();
+        let size = crate::sql::int64(b.column(1))?;
+        let anchor = crate::sql::utf8(b.column(2))?;
+        for r in 0..b.num_rows() {
+            components[c.value(r) as usize] = ids::Component { anchor: anchor.value(r).to_string(), size: size.value(r) as u64 };
+        }
+    }
+    // A component holding an identifier is anchored on it.
+    for (node, id) in res.ident.iter().enumerate() {
+        if let Some(id) = id {
+            let c = node_comp[node] as usize;
+            if components[c].anchor.starts_with("pm") || components[c].anchor.starts_with("em") {
+                components[c].anchor = id.clone();
+            }
+        }
+    }
     let mut prev_names: Vec<String> = Vec::new();
-    let mut prev_index: HashMap<String, u32> = HashMap::new();
-    let mut prev_of: HashMap<String, u32> = HashMap::new();
     let mut prev_sizes: Vec<u64> = Vec::new();
-    if let Some(dir) = previous {
-        let path = dir.join(store::XREF);
-        if path.exists() {
-            register_parquet(ctx, "prev_xref", &path).await?;
-            for b in collect(ctx, "SELECT mention_id, gid FROM prev_xref").await? {
-                let m = &crate::sql::utf8(b.column(0))?;
-                let g = &crate::sql::utf8(b.column(1))?;
-                for r in 0..b.num_rows() {
-                    let gi = *prev_index.entry(g.value(r).to_string()).or_insert_with(|| {
-                        prev_names.push(g.value(r).to_string());
-                        prev_sizes.push(0);
-                        (prev_names.len() - 1) as u32
-                    });
-                    prev_sizes[gi as usize] += 1;
-                    prev_of.insert(m.value(r).to_string(), gi);
+    let mut shared: Vec<(usize, u32, u64)> = Vec::new();
+    if let Some(path) = previous.map(|d| d.join(store::XREF)).filter(|p| p.exists()) {
+        register_parquet(ctx, "prev_xref", &path).await?;
+        let mut index: HashMap<String, u32> = HashMap::new();
+        for b in collect(
+            ctx,
+            "SELECT gid, count(*) FROM prev_xref GROUP BY gid ORDER BY gid",
+        )
+        .await?
+        {
+            let g = crate::sql::utf8(b.column(0))?;
+            let n = crate::sql::int64(b.column(1))?;
+            for r in 0..b.num_rows() {
+                index.insert(g.value(r).to_string(), prev_names.len() as u32);
+                prev_names.push(g.value(r).to_string());
+                prev_sizes.push(n.value(r) as u64);
+            }
+        }
+        for b in collect(ctx, "SELECT nc.comp, p.gid, count(*) FROM mx JOIN node_comp nc ON mx.node_id = nc.node_id JOIN prev_xref p ON mx.mention_id = p.mention_id GROUP BY nc.comp, p.gid").await? {
+            let c = b.column(0).as_any().downcast_ref::<arrow::array::UInt32Array>().ok_or_else(|| err("component column"))?.clone();
+            let g = crate::sql::utf8(b.column(1))?;
+            let n = crate::sql::int64(b.column(2))?;
+            for r in 0..b.num_rows() {
+                if let Some(gi) = index.get(g.value(r)) {
+                    shared.push((c.value(r) as usize, *gi, n.value(r) as u64));
                 }
             }
-            ctx.deregister_table("prev_xref")?;
         }
+        ctx.deregister_table("prev_xref")?;
     }
-    // Components in a compact numbering, with their mentions.
-    let mut components: HashMap<usize, usize> = HashMap::new();
-    let mut members: Vec<Vec<usize>> = Vec::new();
-    let mut anchor: Vec<String> = Vec::new();
-    let mut previous_of_mention: Vec<Option<u32>> = Vec::new();
-    for b in collect(
-        ctx,
-        "SELECT mention_id, node_id FROM mx ORDER BY mention_id",
-    )
-    .await?
-    {
-        let m = &crate::sql::utf8(b.column(0))?;
-        let n = &crate::sql::utf8(b.column(1))?;
-        for r in 0..b.num_rows() {
-            let Some(&node) = index.get(n.value(r)) else {
-                continue;
-            };
-            let comp = res.clustering.component[node];
-            let next = members.len();
-            let c = *components.entry(comp).or_insert(next);
-            if c == members.len() {
-                members.push(Vec::new());
-                anchor.push(m.value(r).to_string());
-            }
-            members[c].push(previous_of_mention.len());
-            previous_of_mention.push(prev_of.get(m.value(r)).copied());
-        }
-    }
-    // A component with a valid identifier is anchored on it.
-    for (node, id) in res.ident.iter().enumerate() {
-        if let Some(id) = id
-            && let Some(&c) = components.get(&res.clustering.component[node])
-            && (anchor[c].starts_with("pm") || anchor[c].starts_with("em"))
-        {
-            anchor[c] = id.clone();
-        }
-    }
-    let a = ids::assign(
-        k.gid_prefix,
-        &members,
-        &anchor,
-        &previous_of_mention,
-        &prev_names,
-        &prev_sizes,
-    );
-    Ok((a, components))
+    ctx.deregister_table("node_comp")?;
+    let a = ids::assign(k.gid_prefix, &components, &shared, &prev_names, &prev_sizes);
+    Ok((a, node_comp.into_iter().map(|c| c as usize).collect()))
 }
 
-fn golden_sql(kind: Kind, settings: &Settings, project: &Project) -> String {
+/// The SQL of the golden records' input (mentions with their golden id and
+/// source priority, and each golden field's value) and of the records.
+fn golden_sql(kind: Kind, settings: &Settings) -> (String, String) {
     let k = spec(kind);
     let prio: Vec<String> = settings
         .file
@@ -392,35 +398,58 @@ fn golden_sql(kind: Kind, settings: &Settings, project: &Project) -> String {
             prio.join(", ")
         )
     };
-    let _ = project;
+    let values: Vec<String> = k
+        .golden
+        .iter()
+        .map(|(f, e, _)| format!("{e} AS g_{f}"))
+        .collect();
+    let input = format!(
+        "WITH {prio_cte} SELECT ng.gid, ng.link, ng.probability AS link_probability, coalesce(prio.prio, 1000000) AS prio, mx.pipeline, mx.ingested_at, {} \
+         FROM mx JOIN node_gid ng ON mx.node_id = ng.node_id LEFT JOIN prio ON mx.pipeline = prio.pipeline",
+        values.join(", ")
+    );
     let mut ctes = vec![
-        prio_cte,
-        "x AS (SELECT mx.*, ng.gid, ng.link, ng.probability AS link_probability, coalesce(prio.prio, 1000000) AS prio FROM mx JOIN node_gid ng ON mx.node_id = ng.node_id LEFT JOIN prio ON mx.pipeline = prio.pipeline)".to_string(),
-        "base AS (SELECT gid, count(*) AS mention_count, count(DISTINCT pipeline) AS source_count, array_to_string(array_sort(array_agg(DISTINCT pipeline)), ',') AS sources, \
-         CASE WHEN bool_or(link = 'decision') THEN 'decision' WHEN bool_or(link = 'probabilistic') THEN 'probabilistic' WHEN bool_or(link = 'id') THEN 'id' ELSE 'single' END AS linked_by, \
-         min(link_probability) FILTER (WHERE link = 'probabilistic') AS min_link_probability, max(ingested_at) AS last_seen_at FROM x GROUP BY gid)"
+        // Two levels instead of DISTINCT aggregates, which DataFusion runs
+        // far slower next to count(*).
+        "bp AS (SELECT gid, pipeline, count(*) AS n, bool_or(link = 'decision') AS d, bool_or(link = 'probabilistic') AS p, bool_or(link = 'id') AS i, \
+         min(CASE WHEN link = 'probabilistic' THEN link_probability END) AS mp, max(ingested_at) AS last FROM x GROUP BY gid, pipeline)"
+            .to_string(),
+        "base AS (SELECT gid, sum(n) AS mention_count, count(pipeline) AS source_count, array_to_string(array_sort(array_agg(pipeline)), ',') AS sources, \
+         CASE WHEN bool_or(d) THEN 'decision' WHEN bool_or(p) THEN 'probabilistic' WHEN bool_or(i) THEN 'id' ELSE 'single' END AS linked_by, \
+         min(mp) AS min_link_probability, max(last) AS last_seen_at FROM bp GROUP BY gid)"
             .to_string(),
     ];
     let mut select = vec!["base.gid".to_string()];
     let mut joins = Vec::new();
-    for (field, expr) in k.golden {
+    // Per field, one aggregation: the values of a golden record ranked by a
+    // sortable key built from the survivorship rules, the smallest winning.
+    let sep = "chr(31)";
+    for (field, _, ty) in k.golden {
+        let expr = format!("g_{field}");
         let order: Vec<&str> = settings
             .rules_for(field)
             .iter()
             .map(|r| match r {
-                SurvivorRule::SourcePriority => "best_prio ASC",
-                SurvivorRule::MostFrequent => "freq DESC",
-                SurvivorRule::MostRecent => "latest DESC",
+                SurvivorRule::SourcePriority => "lpad(CAST(best_prio AS VARCHAR), 8, '0')",
+                SurvivorRule::MostFrequent => "lpad(CAST(1000000000 - freq AS VARCHAR), 10, '0')",
+                SurvivorRule::MostRecent => {
+                    "lpad(CAST(99999999999999999 - latest AS VARCHAR), 17, '0')"
+                }
             })
             .collect();
         ctes.push(format!(
-            "f_{field} AS (SELECT gid, v, src FROM (SELECT gid, v, src, row_number() OVER (PARTITION BY gid ORDER BY {order}, v) AS rn \
-             FROM (SELECT gid, {expr} AS v, min(prio) AS best_prio, count(*) AS freq, max(ingested_at) AS latest, first_value(pipeline ORDER BY prio, ingested_at DESC) AS src \
-             FROM x WHERE {expr} IS NOT NULL GROUP BY gid, {expr})) WHERE rn = 1)",
+            "f_{field} AS (SELECT gid, min(concat({order}, {sep}, CAST(v AS VARCHAR), {sep}, src)) AS k FROM \
+             (SELECT gid, {expr} AS v, min(prio) AS best_prio, count(*) AS freq, CAST(max(ingested_at) AS BIGINT) AS latest, \
+             substr(min(concat(lpad(CAST(prio AS VARCHAR), 8, '0'), pipeline)), 9) AS src \
+             FROM x WHERE {expr} IS NOT NULL GROUP BY gid, {expr}) GROUP BY gid)",
             order = order.join(", ")
         ));
-        select.push(format!("f_{field}.v AS {field}"));
-        select.push(format!("f_{field}.src AS {field}_source"));
+        select.push(format!(
+            "CAST(split_part(f_{field}.k, {sep}, 2) AS {ty}) AS {field}"
+        ));
+        select.push(format!(
+            "split_part(f_{field}.k, {sep}, 3) AS {field}_source"
+        ));
         joins.push(format!("LEFT JOIN f_{field} ON f_{field}.gid = base.gid"));
     }
     select.extend(
@@ -434,12 +463,13 @@ fn golden_sql(kind: Kind, settings: &Settings, project: &Project) -> String {
         ]
         .map(String::from),
     );
-    format!(
+    let golden = format!(
         "WITH {} SELECT {} FROM base {} ORDER BY base.gid",
         ctes.join(", "),
         select.join(", "),
         joins.join(" ")
-    )
+    );
+    (input, golden)
 }
 
 async fn write_review(

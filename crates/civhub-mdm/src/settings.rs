@@ -146,7 +146,7 @@ pub struct Thresholds {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Training {
-    /// Nodes sampled for estimating u from random pairs (pairs = n²/2). Default 3000.
+    /// Nodes sampled for estimating u from random pairs (pairs = n²/2). Default 1500.
     #[serde(default = "default_sample")]
     pub u_sample_nodes: usize,
     /// Iterations of expectation–maximisation. Default 25.
@@ -164,7 +164,7 @@ impl Default for Training {
 }
 
 fn default_sample() -> usize {
-    3000
+    1500
 }
 fn default_iterations() -> usize {
     25

@@ -26,12 +26,20 @@ pub async fn collect(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>
 
 /// Runs `sql` and registers its result, materialized in memory, as `name`.
 pub async fn materialize(ctx: &SessionContext, name: &str, sql: &str) -> Result<SchemaRef> {
+    let t0 = std::time::Instant::now();
     let df = ctx.sql(sql).await?;
     let logical: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     let batches = df.collect().await?;
     // The batches' own schema (nullability, metadata) is what the table holds.
     let schema = batches.first().map(|b| b.schema()).unwrap_or(logical);
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     register_batches(ctx, name, schema.clone(), batches)?;
+    tracing::info!(
+        table = name,
+        rows,
+        ms = t0.elapsed().as_millis() as u64,
+        "materialized"
+    );
     Ok(schema)
 }
 
@@ -74,6 +82,7 @@ fn split(batches: Vec<RecordBatch>) -> Vec<Vec<RecordBatch>> {
 /// Runs `sql` and writes its result as one Parquet file at `path` (written
 /// next to it first, then renamed, so a reader never sees half a file).
 pub async fn write_parquet(ctx: &SessionContext, sql: &str, path: &Path) -> Result<()> {
+    let t0 = std::time::Instant::now();
     let df = ctx.sql(sql).await?;
     let tmp = path.with_extension("parquet.tmp");
     if let Some(dir) = path.parent() {
@@ -86,6 +95,7 @@ pub async fn write_parquet(ctx: &SessionContext, sql: &str, path: &Path) -> Resu
     )
     .await?;
     fs_err::rename(&tmp, path)?;
+    tracing::info!(path = %path.display(), ms = t0.elapsed().as_millis() as u64, "written");
     Ok(())
 }
 
