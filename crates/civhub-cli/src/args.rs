@@ -98,6 +98,10 @@ pub struct MatchArgs {
     /// Re-estimate the model's m and u probabilities even if the settings are unchanged.
     #[arg(long)]
     pub retrain: bool,
+    /// Resolve every mention from scratch instead of matching only new and
+    /// changed mentions against the existing golden records.
+    #[arg(long)]
+    pub full: bool,
 }
 
 #[derive(Debug, Args)]

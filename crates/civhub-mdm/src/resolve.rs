@@ -313,7 +313,7 @@ pub async fn block(ctx: &SessionContext, settings: &Settings) -> Result<u64> {
     Ok(crate::sql::int64(b[0].column(0))?.value(0) as u64)
 }
 
-fn gamma_list(settings: &Settings) -> Vec<String> {
+pub fn gamma_list(settings: &Settings) -> Vec<String> {
     settings
         .file
         .comparisons
@@ -324,7 +324,7 @@ fn gamma_list(settings: &Settings) -> Vec<String> {
 }
 
 /// Term-frequency columns: for each comparison, the tf column of its tf level (if any).
-fn tf_columns(settings: &Settings) -> Vec<Option<(usize, String)>> {
+pub fn tf_columns(settings: &Settings) -> Vec<Option<(usize, String)>> {
     settings
         .file
         .comparisons
@@ -439,11 +439,15 @@ pub async fn train(ctx: &SessionContext, settings: &Settings) -> Result<Model> {
 }
 
 /// Relative frequencies of the values of the term-frequency columns, over nodes.
+/// Term frequencies over nodes, also written to `dir/tf.parquet` (column,
+/// value, tf) so that explanations weigh pairs exactly as the run did.
 async fn term_frequencies(
     ctx: &SessionContext,
     settings: &Settings,
+    dir: &std::path::Path,
 ) -> Result<HashMap<String, HashMap<String, f64>>> {
     let mut out = HashMap::new();
+    let mut selects = Vec::new();
     for (_, col) in tf_columns(settings).into_iter().flatten() {
         if out.contains_key(&col) {
             continue;
@@ -465,8 +469,19 @@ async fn term_frequencies(
                 );
             }
         }
+        selects.push(format!(
+            "SELECT {} AS column_name, CAST({col} AS VARCHAR) AS value, CAST(count(*) AS DOUBLE) / {} AS tf FROM nodes WHERE {col} IS NOT NULL GROUP BY {col}",
+            lit(&col),
+            total.max(1)
+        ));
         out.insert(col, map);
     }
+    let sql = if selects.is_empty() {
+        "SELECT CAST(NULL AS VARCHAR) AS column_name, CAST(NULL AS VARCHAR) AS value, CAST(NULL AS DOUBLE) AS tf WHERE false".to_string()
+    } else {
+        selects.join(" UNION ALL ")
+    };
+    crate::sql::write_parquet(ctx, &sql, &dir.join(crate::store::TERM_FREQUENCIES)).await?;
     Ok(out)
 }
 
@@ -543,6 +558,7 @@ pub async fn resolve(
     saved: Option<Model>,
     retrain: bool,
     decisions: &Decisions,
+    dir: &std::path::Path,
 ) -> Result<Resolution> {
     let k = spec(kind);
     let pairs = block(ctx, settings).await?;
@@ -557,7 +573,7 @@ pub async fn resolve(
         _ => (train(ctx, settings).await?, true),
     };
     tracing::info!("blocked and trained");
-    let tf = term_frequencies(ctx, settings).await?;
+    let tf = term_frequencies(ctx, settings, dir).await?;
     let tf_levels = tf_columns(settings);
     let (node_ids, ident, index) = node_index(ctx, k).await?;
 

@@ -147,6 +147,7 @@ async fn run_kind(
         saved,
         opts.retrain,
         &review::effective(&decisions),
+        &run_dir,
     )
     .await?;
     let res = Resolution {

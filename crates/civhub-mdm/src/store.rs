@@ -21,6 +21,8 @@ pub const REVIEW: &str = "review.parquet";
 pub const HISTORY: &str = "history.parquet";
 /// The trained model.
 pub const MODEL: &str = "model.json";
+/// Term frequencies the run weighed exact agreements with.
+pub const TERM_FREQUENCIES: &str = "tf.parquet";
 
 /// `current.json`: the last complete run of a kind.
 #[derive(Debug, Clone, Serialize, Deserialize)]
