@@ -28,6 +28,9 @@ pub enum ReviewReason {
     Uncertain,
     /// Linking would join two different valid identifiers.
     DifferentIds(String, String),
+    /// A mention without an identifier matches persons (or entities) with
+    /// different identifiers about equally well: which one is it?
+    Ambiguous,
     /// The mention contradicts the identifier it carries.
     Contradiction(String),
 }
@@ -41,6 +44,9 @@ impl ReviewReason {
                 format!("would join two different valid IDs ({a}, {b})")
             }
             ReviewReason::Contradiction(r) => format!("contradicts its ID: {r}"),
+            ReviewReason::Ambiguous => {
+                "matches several records with different IDs about equally well".to_string()
+            }
         }
     }
 }
@@ -67,6 +73,8 @@ pub struct Clustering {
     pub joined_by: Vec<Option<f64>>,
     /// Nodes joined by a reviewer's "same".
     pub decided: Vec<bool>,
+    /// Nodes joined by a deterministic rule of the settings.
+    pub by_rule: Vec<bool>,
     /// Pairs for review.
     pub review: Vec<ReviewPair>,
     /// Probabilistic links made.
@@ -115,19 +123,85 @@ impl UnionFind {
     }
 }
 
-/// Clusters `n` nodes. `ident[i]` is node i's valid identifier (clusters of
-/// the deterministic pass), `links` the scored candidate pairs, `contradicted`
-/// the (mention node, its ID's cluster node) pairs, `same` / `different` the
-/// reviewers' decisions.
+/// What constrains clustering besides the links.
+#[derive(Debug, Clone, Default)]
+pub struct Constraints {
+    /// (mention node, the cluster of the ID it contradicts, why).
+    pub contradicted: Vec<(usize, usize, String)>,
+    /// Reviewers' "same" pairs.
+    pub same: Vec<(usize, usize)>,
+    /// Reviewers' "different" pairs.
+    pub different: Vec<(usize, usize)>,
+    /// Node pairs already together in the previous run (incremental
+    /// matching): joined first, as the golden records new mentions are
+    /// matched against.
+    pub previous: Vec<(usize, usize)>,
+    /// Pairs linked by a deterministic rule of the settings (a loose node and
+    /// the one cluster sharing its key).
+    pub rules: Vec<(usize, usize)>,
+}
+
+/// How much stronger (in bits of match weight) the best identified candidate
+/// of a mention must be than the next one with a different identifier.
+pub const AMBIGUITY_MARGIN_BITS: f64 = 3.0;
+
+fn weight_of(p: f64) -> f64 {
+    if p >= 1.0 {
+        f64::INFINITY
+    } else {
+        (p / (1.0 - p)).log2()
+    }
+}
+
+/// Loose nodes whose links at or above the threshold reach two different
+/// identifiers within the ambiguity margin.
+fn ambiguous_nodes(
+    ident: &[Option<String>],
+    links: &[Link],
+    match_threshold: f64,
+) -> HashSet<usize> {
+    let mut best: std::collections::HashMap<usize, Vec<(f64, &str)>> =
+        std::collections::HashMap::new();
+    for l in links.iter().filter(|l| l.probability >= match_threshold) {
+        for (loose, other) in [(l.a, l.b), (l.b, l.a)] {
+            if ident[loose].is_none() {
+                if let Some(id) = &ident[other] {
+                    best.entry(loose)
+                        .or_default()
+                        .push((weight_of(l.probability), id.as_str()));
+                }
+            }
+        }
+    }
+    best.into_iter()
+        .filter_map(|(node, mut cands)| {
+            cands.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let (top, id) = cands[0];
+            let rival = cands.iter().find(|(_, other)| *other != id)?;
+            let close = (top.is_infinite() && rival.0.is_infinite())
+                || top - rival.0 < AMBIGUITY_MARGIN_BITS;
+            close.then_some(node)
+        })
+        .collect()
+}
+
+/// Clusters nodes. `ident[i]` is node i's valid identifier (clusters of the
+/// deterministic pass), `links` the scored candidate pairs.
 pub fn cluster(
     ident: &[Option<String>],
     mut links: Vec<Link>,
     match_threshold: f64,
     review_threshold: f64,
-    contradicted: &[(usize, usize, String)],
-    same: &[(usize, usize)],
-    different: &[(usize, usize)],
+    constraints: &Constraints,
 ) -> Clustering {
+    let Constraints {
+        contradicted,
+        same,
+        different,
+        previous,
+        rules,
+    } = constraints;
+    let ambiguous = ambiguous_nodes(ident, &links, match_threshold);
     let n = ident.len();
     let mut uf = UnionFind {
         parent: (0..n).collect(),
@@ -138,6 +212,12 @@ pub fn cluster(
     for &(a, b) in different {
         uf.cannot[a].push(b);
         uf.cannot[b].push(a);
+    }
+    for &(a, b) in previous {
+        let (ra, rb) = (uf.find(a), uf.find(b));
+        if ra != rb {
+            uf.union(ra, rb);
+        }
     }
     let mut decided = vec![false; n];
     for &(a, b) in same {
@@ -164,6 +244,19 @@ pub fn cluster(
             .then(x.b.cmp(&y.b))
     });
     let mut joined_by = vec![None; n];
+    let mut by_rule = vec![false; n];
+    for &(a, b) in rules {
+        let (ra, rb) = (uf.find(a), uf.find(b));
+        let clash = matches!((&uf.ident[ra], &uf.ident[rb]), (Some(x), Some(y)) if x != y);
+        if ra != rb && !clash && !uf.forbidden(ra, rb) {
+            uf.union(ra, rb);
+            for x in [a, b] {
+                if ident[x].is_none() {
+                    by_rule[x] = true;
+                }
+            }
+        }
+    }
     let mut review = Vec::new();
     let mut links_made = 0;
     let mut made_probability = 0.0;
@@ -194,6 +287,17 @@ pub fn cluster(
                 b: l.b,
                 probability: l.probability,
                 reason: ReviewReason::Uncertain,
+            });
+            continue;
+        }
+        if (ambiguous.contains(&l.a) && ident[l.b].is_some())
+            || (ambiguous.contains(&l.b) && ident[l.a].is_some())
+        {
+            review.push(ReviewPair {
+                a: l.a,
+                b: l.b,
+                probability: l.probability,
+                reason: ReviewReason::Ambiguous,
             });
             continue;
         }
@@ -241,6 +345,7 @@ pub fn cluster(
         component,
         joined_by,
         decided,
+        by_rule,
         review,
         links_made,
         made_probability,
@@ -265,12 +370,10 @@ mod tests {
         let ident = vec![Some("A".to_string()), None, Some("B".to_string())];
         let c = cluster(
             &ident,
-            vec![link(0, 1, 0.99), link(1, 2, 0.98)],
+            vec![link(0, 1, 0.99999), link(1, 2, 0.96)],
             0.95,
             0.5,
-            &[],
-            &[],
-            &[],
+            &Constraints::default(),
         );
         assert_eq!(c.component[0], c.component[1]);
         assert_ne!(c.component[1], c.component[2]);
@@ -289,9 +392,11 @@ mod tests {
             vec![link(0, 1, 0.99), link(1, 2, 0.6)],
             0.95,
             0.5,
-            &[],
-            &[(1, 2)],
-            &[(0, 1)],
+            &Constraints {
+                same: vec![(1, 2)],
+                different: vec![(0, 1)],
+                ..Default::default()
+            },
         );
         assert_ne!(
             c.component[0], c.component[1],
@@ -305,6 +410,58 @@ mod tests {
     }
 
     #[test]
+    fn a_mention_matching_two_ids_equally_is_ambiguous() {
+        // Decoys: the same name and birth date, different IDs.
+        let ident = vec![Some("A".to_string()), None, Some("B".to_string())];
+        let c = cluster(
+            &ident,
+            vec![link(0, 1, 0.997), link(1, 2, 0.997)],
+            0.95,
+            0.5,
+            &Constraints::default(),
+        );
+        assert_eq!(c.component.iter().collect::<HashSet<_>>().len(), 3);
+        assert_eq!(
+            c.review
+                .iter()
+                .filter(|r| r.reason == ReviewReason::Ambiguous)
+                .count(),
+            2
+        );
+        // Clearly stronger evidence for one decides it.
+        let c = cluster(
+            &ident,
+            vec![link(0, 1, 0.99999), link(1, 2, 0.96)],
+            0.95,
+            0.5,
+            &Constraints::default(),
+        );
+        assert_eq!(c.component[0], c.component[1]);
+    }
+
+    #[test]
+    fn previous_groups_are_kept_and_guarded() {
+        // 0 and 1 were one golden record; a new mention 2 links to 1.
+        let ident = vec![Some("A".to_string()), None, None, Some("B".to_string())];
+        let c = cluster(
+            &ident,
+            vec![link(1, 2, 0.99), link(2, 3, 0.99)],
+            0.95,
+            0.5,
+            &Constraints {
+                previous: vec![(0, 1)],
+                ..Default::default()
+            },
+        );
+        assert_eq!(c.component[0], c.component[1]);
+        assert_eq!(c.component[1], c.component[2]);
+        assert_ne!(
+            c.component[2], c.component[3],
+            "the previous group's ID guards it"
+        );
+    }
+
+    #[test]
     fn uncertain_and_contradicted_pairs_are_reviewed_not_linked() {
         let ident = vec![Some("A".to_string()), None, None];
         let c = cluster(
@@ -312,9 +469,10 @@ mod tests {
             vec![link(0, 1, 0.99), link(1, 2, 0.7)],
             0.95,
             0.5,
-            &[(1, 0, "birth date".into())],
-            &[],
-            &[],
+            &Constraints {
+                contradicted: vec![(1, 0, "birth date".into())],
+                ..Default::default()
+            },
         );
         assert!(c.component.iter().collect::<HashSet<_>>().len() == 3);
         assert_eq!(c.review.len(), 2);

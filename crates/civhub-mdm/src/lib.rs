@@ -8,6 +8,7 @@
 
 pub mod cluster;
 pub mod em;
+pub mod enrich;
 pub mod eval;
 pub mod ids;
 pub mod kinds;

@@ -551,27 +551,81 @@ pub struct Decisions {
 }
 
 /// Runs the whole resolution of one kind over the mentions in `mx` / `nodes`.
+/// How to resolve.
+#[derive(Debug, Clone, Default)]
+pub struct ResolveOptions {
+    /// Re-estimate the model even if a saved one fits the settings.
+    pub retrain: bool,
+    /// Reviewers' decisions.
+    pub decisions: Decisions,
+    /// Incremental matching: the previous run's mention → golden id table
+    /// (`xref.parquet`). Only candidate pairs touching a node with a new
+    /// mention are compared; nodes of one previous golden record start together.
+    pub previous: Option<std::path::PathBuf>,
+}
+
+/// Whether a saved model still fits the settings.
+pub fn model_fits(m: &Model, settings: &Settings) -> bool {
+    m.settings_hash == settings.text_hash && m.comparisons.len() == settings.file.comparisons.len()
+}
+
+/// Runs the whole resolution of one kind over the mentions in `mx` / `nodes`.
 pub async fn resolve(
     ctx: &SessionContext,
     kind: Kind,
     settings: &Settings,
     saved: Option<Model>,
-    retrain: bool,
-    decisions: &Decisions,
+    opts: &ResolveOptions,
     dir: &std::path::Path,
 ) -> Result<Resolution> {
     let k = spec(kind);
-    let pairs = block(ctx, settings).await?;
+    let decisions = &opts.decisions;
+    let mut pairs = block(ctx, settings).await?;
     let (model, trained) = match saved {
-        Some(m)
-            if !retrain
-                && m.settings_hash == settings.text_hash
-                && m.comparisons.len() == settings.file.comparisons.len() =>
-        {
-            (m, false)
-        }
+        Some(m) if !opts.retrain && model_fits(&m, settings) => (m, false),
         _ => (train(ctx, settings).await?, true),
     };
+    // Incremental: keep only pairs touching a node that holds a new mention.
+    let mut previous_links: Vec<(String, String)> = Vec::new();
+    if let Some(prev) = &opts.previous {
+        crate::sql::register_parquet(ctx, "prev_xref", prev).await?;
+        materialize(
+            ctx,
+            "new_nodes",
+            "SELECT DISTINCT m.node_id FROM mx m LEFT JOIN prev_xref p ON m.mention_id = p.mention_id WHERE p.mention_id IS NULL",
+        )
+        .await?;
+        let links = collect(
+            ctx,
+            "WITH g AS (SELECT DISTINCT p.gid, m.node_id FROM mx m JOIN prev_xref p ON m.mention_id = p.mention_id), \
+             f AS (SELECT gid, min(node_id) AS first FROM g GROUP BY gid) \
+             SELECT f.first, g.node_id FROM g JOIN f ON g.gid = f.gid WHERE g.node_id <> f.first",
+        )
+        .await?;
+        for b in &links {
+            let a = crate::sql::utf8(b.column(0))?;
+            let c = crate::sql::utf8(b.column(1))?;
+            for r in 0..b.num_rows() {
+                previous_links.push((a.value(r).to_string(), c.value(r).to_string()));
+            }
+        }
+        materialize(
+            ctx,
+            "pairs_new",
+            "SELECT p.* FROM pairs p JOIN new_nodes n ON p.l_id = n.node_id UNION SELECT p.* FROM pairs p JOIN new_nodes n ON p.r_id = n.node_id",
+        )
+        .await?;
+        for t in ["pairs", "new_nodes", "prev_xref"] {
+            ctx.deregister_table(t)?;
+        }
+        let pn = ctx.table("pairs_new").await?;
+        let schema = std::sync::Arc::new(pn.schema().as_arrow().clone());
+        let batches = pn.collect().await?;
+        pairs = batches.iter().map(|b| b.num_rows() as u64).sum();
+        let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
+        crate::sql::register_batches(ctx, "pairs", schema, batches)?;
+        ctx.deregister_table("pairs_new")?;
+    }
     tracing::info!("blocked and trained");
     let tf = term_frequencies(ctx, settings, dir).await?;
     let tf_levels = tf_columns(settings);
@@ -703,14 +757,23 @@ pub async fn resolve(
     let same = to_nodes(&decisions.same, &mention_node);
     let different = to_nodes(&decisions.different, &mention_node);
     tracing::info!("clustering");
+    let previous: Vec<(usize, usize)> = previous_links
+        .iter()
+        .filter_map(|(a, b)| Some((*index.get(a.as_str())?, *index.get(b.as_str())?)))
+        .collect();
+    let rules = rule_links(ctx, settings, &index).await?;
     let clustering = cluster(
         &ident,
         links,
         match_t,
         review_t,
-        &contradicted,
-        &same,
-        &different,
+        &crate::cluster::Constraints {
+            contradicted,
+            same,
+            different,
+            previous,
+            rules,
+        },
     );
     Ok(Resolution {
         node_ids,
@@ -724,4 +787,36 @@ pub async fn resolve(
         unlinked_probability,
         trained,
     })
+}
+
+/// Pairs (loose node, cluster) of the deterministic rules: the loose node's
+/// key equals exactly one cluster's.
+async fn rule_links(
+    ctx: &SessionContext,
+    settings: &Settings,
+    index: &HashMap<String, usize>,
+) -> Result<Vec<(usize, usize)>> {
+    let mut out = Vec::new();
+    for rule in &settings.file.deterministic.rules {
+        let cols: Vec<&str> = rule.on.iter().map(|c| c.get_ref().as_str()).collect();
+        let list = cols.join(", ");
+        let nn: Vec<String> = cols.iter().map(|c| format!("{c} IS NOT NULL")).collect();
+        let on: Vec<String> = cols.iter().map(|c| format!("l.{c} = c.{c}")).collect();
+        let sql = format!(
+            "WITH c AS (SELECT {list}, min(node_id) AS cluster FROM nodes WHERE is_cluster AND {nn} GROUP BY {list} HAVING count(*) = 1) \
+             SELECT l.node_id, c.cluster FROM nodes l JOIN c ON {on} WHERE NOT l.is_cluster",
+            nn = nn.join(" AND "),
+            on = on.join(" AND ")
+        );
+        for b in collect(ctx, &sql).await? {
+            let l = crate::sql::utf8(b.column(0))?;
+            let c = crate::sql::utf8(b.column(1))?;
+            for r in 0..b.num_rows() {
+                if let (Some(a), Some(cl)) = (index.get(l.value(r)), index.get(c.value(r))) {
+                    out.push((*a, *cl));
+                }
+            }
+        }
+    }
+    Ok(out)
 }

@@ -23,6 +23,8 @@ use std::time::Instant;
 pub struct MatchOptions {
     /// Re-estimate m and u even when the settings did not change.
     pub retrain: bool,
+    /// Resolve every mention from scratch, not only new ones.
+    pub full: bool,
 }
 
 /// Estimated quality of the probabilistic links (no labels needed): the
@@ -68,6 +70,11 @@ pub struct KindReport {
     pub quality: Quality,
     /// Whether m and u were estimated in this run.
     pub trained: bool,
+    /// `incremental` (new mentions matched against the existing golden
+    /// records) or `full`.
+    pub mode: String,
+    /// Why a full run was needed, when it was not asked for.
+    pub full_because: Option<String>,
     /// Share of matches among candidate pairs (λ).
     pub lambda: f64,
     /// Probability that two random nodes match (the model's prior).
@@ -140,16 +147,31 @@ async fn run_kind(
         .and_then(|(_, dir)| fs_err::read_to_string(dir.join(store::MODEL)).ok())
         .and_then(|t| serde_json::from_str(&t).ok());
     let decisions = review::load(&project.root, kind).map_err(err)?;
-    let res = resolve::resolve(
+    let decisions_hash = xxhash_rust::xxh3::xxh3_64(
+        fs_err::read(review::path(&project.root, kind))
+            .unwrap_or_default()
+            .as_slice(),
+    );
+    let (incremental, full_because) = plan_incremental(
         ctx,
-        kind,
+        opts,
+        previous.as_ref(),
+        saved.as_ref(),
         settings,
-        saved,
-        opts.retrain,
-        &review::effective(&decisions),
-        &run_dir,
+        decisions_hash,
     )
     .await?;
+    let ropts = resolve::ResolveOptions {
+        retrain: opts.retrain,
+        decisions: review::effective(&decisions),
+        previous: incremental,
+    };
+    let mode = if ropts.previous.is_some() {
+        "incremental"
+    } else {
+        "full"
+    };
+    let res = resolve::resolve(ctx, kind, settings, saved, &ropts, &run_dir).await?;
     let res = Resolution {
         mentions: n_mentions,
         contradictions: n_contra,
@@ -181,6 +203,8 @@ async fn run_kind(
             ("id", Some(1.0))
         } else if res.clustering.decided[i] {
             ("decision", None)
+        } else if res.clustering.by_rule[i] {
+            ("rule", Some(1.0))
         } else if let Some(p) = res.clustering.joined_by[i] {
             ("probabilistic", Some(p))
         } else if comp_size[&c] > 1 {
@@ -225,7 +249,12 @@ async fn run_kind(
     if std::env::var_os("CIVHUB_KEEP_GOLDEN_INPUT").is_none() {
         fs_err::remove_file(&input)?;
     }
-    write_review(ctx, &res, &run_dir).await?;
+    let carried = if mode == "incremental" {
+        previous.as_ref().map(|(_, d)| d.as_path())
+    } else {
+        None
+    };
+    let review_pairs = write_review(ctx, &res, &run_dir, carried).await?;
     write_history(
         ctx,
         &assignment,
@@ -255,7 +284,7 @@ async fn run_kind(
         merged: assignment.merged,
         split: assignment.split,
         retired: assignment.retired,
-        review: res.clustering.review.len(),
+        review: review_pairs,
         contradictions: res.contradictions,
         pairs: res.pairs,
         probabilistic_links: res.clustering.links_made,
@@ -268,6 +297,8 @@ async fn run_kind(
             expected_recall: if all_p > 0.0 { links_p / all_p } else { 1.0 },
         },
         trained: res.trained,
+        mode: mode.to_string(),
+        full_because,
         lambda: res.model.lambda,
         prior: res.model.prior,
         duration_ms: t0.elapsed().as_millis() as u64,
@@ -280,12 +311,66 @@ async fn run_kind(
             run_id: run_id.to_string(),
             finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             report: serde_json::to_value(&kr).map_err(err)?,
+            decisions_hash,
         },
     )?;
     for t in ["mx", "contra", "nodes", "node_keys", "pairs", "node_gid"] {
         let _ = ctx.deregister_table(t);
     }
     Ok(Some(kr))
+}
+
+/// Decides whether this run can be incremental: only when the previous run
+/// used the same settings and decisions and every mention it saw is still
+/// here unchanged (new mentions are fine). Returns the previous golden id of
+/// every mention, or why a full run is needed.
+async fn plan_incremental(
+    ctx: &SessionContext,
+    opts: &MatchOptions,
+    previous: Option<&(Current, std::path::PathBuf)>,
+    saved: Option<&em::Model>,
+    settings: &Settings,
+    decisions_hash: u64,
+) -> Result<(Option<std::path::PathBuf>, Option<String>)> {
+    let Some((current, dir)) = previous else {
+        return Ok((None, None));
+    };
+    if opts.full {
+        return Ok((None, None));
+    }
+    let why = if opts.retrain {
+        Some("the model is retrained".to_string())
+    } else if !saved.is_some_and(|m| resolve::model_fits(m, settings)) {
+        Some("the matching settings changed".to_string())
+    } else if current.decisions_hash != decisions_hash {
+        Some("review decisions changed".to_string())
+    } else {
+        None
+    };
+    if why.is_some() {
+        return Ok((None, why));
+    }
+    register_parquet(ctx, "prev_mentions", &dir.join(store::MENTIONS)).await?;
+    let b = collect(
+        ctx,
+        "SELECT (SELECT count(*) FROM prev_mentions p LEFT JOIN mx m ON p.mention_id = m.mention_id WHERE m.mention_id IS NULL) AS removed, \
+         (SELECT count(*) FROM prev_mentions p JOIN mx m ON p.mention_id = m.mention_id WHERE p.value_hash <> m.value_hash) AS changed",
+    )
+    .await?;
+    let removed = crate::sql::int64(b[0].column(0))?.value(0);
+    let changed = crate::sql::int64(b[0].column(1))?.value(0);
+    let result = if removed + changed > 0 {
+        (
+            None,
+            Some(format!(
+                "{removed} mentions removed and {changed} changed since the last run"
+            )),
+        )
+    } else {
+        (Some(dir.join(store::XREF)), None)
+    };
+    ctx.deregister_table("prev_mentions")?;
+    Ok(result)
 }
 
 /// Groups mentions by component and assigns golden ids: the counts the
@@ -473,11 +558,15 @@ fn golden_sql(kind: Kind, settings: &Settings) -> (String, String) {
     (input, golden)
 }
 
+/// Writes the review queue. An incremental run compares only pairs touching
+/// new mentions, so the previous queue is carried over (minus pairs now in
+/// one golden record).
 async fn write_review(
     ctx: &SessionContext,
     res: &Resolution,
     run_dir: &std::path::Path,
-) -> Result<()> {
+    carried: Option<&std::path::Path>,
+) -> Result<usize> {
     let items = &res.clustering.review;
     let schema = Arc::new(Schema::new(vec![
         Field::new("node_a", DataType::Utf8, false),
@@ -516,16 +605,36 @@ async fn write_review(
     )?;
     register_batches(ctx, "review_pairs", schema, vec![batch])?;
     // Each side by its anchor mention (the smallest mention id of the node).
-    write_parquet(
-        ctx,
-        "WITH anchors AS (SELECT node_id, min(mention_id) AS mention FROM mx GROUP BY node_id) \
-         SELECT a.mention AS mention_a, b.mention AS mention_b, r.node_a, r.node_b, r.probability, r.reason FROM review_pairs r \
-         JOIN anchors a ON a.node_id = r.node_a JOIN anchors b ON b.node_id = r.node_b ORDER BY r.probability DESC NULLS FIRST, mention_a, mention_b",
-        &run_dir.join(store::REVIEW),
-    )
-    .await?;
+    let fresh = "SELECT a.mention AS mention_a, b.mention AS mention_b, r.node_a, r.node_b, r.probability, r.reason FROM review_pairs r \
+         JOIN anchors a ON a.node_id = r.node_a JOIN anchors b ON b.node_id = r.node_b";
+    let sql = match carried
+        .map(|d| d.join(store::REVIEW))
+        .filter(|p| p.exists())
+    {
+        Some(prev) => {
+            register_parquet(ctx, "prev_review", &prev).await?;
+            register_parquet(ctx, "new_xref", &run_dir.join(store::XREF)).await?;
+            format!(
+                "WITH anchors AS (SELECT node_id, min(mention_id) AS mention FROM mx GROUP BY node_id) \
+                 SELECT mention_a, mention_b, min(node_a) AS node_a, min(node_b) AS node_b, max(probability) AS probability, min(reason) AS reason \
+                 FROM ({fresh} UNION ALL SELECT o.mention_a, o.mention_b, o.node_a, o.node_b, o.probability, o.reason FROM prev_review o \
+                 JOIN new_xref xa ON xa.mention_id = o.mention_a JOIN new_xref xb ON xb.mention_id = o.mention_b WHERE xa.gid <> xb.gid) \
+                 GROUP BY mention_a, mention_b ORDER BY probability DESC NULLS FIRST, mention_a, mention_b"
+            )
+        }
+        None => format!(
+            "WITH anchors AS (SELECT node_id, min(mention_id) AS mention FROM mx GROUP BY node_id) {fresh} ORDER BY r.probability DESC NULLS FIRST, mention_a, mention_b"
+        ),
+    };
+    write_parquet(ctx, &sql, &run_dir.join(store::REVIEW)).await?;
+    let _ = ctx.deregister_table("prev_review");
+    let _ = ctx.deregister_table("new_xref");
     ctx.deregister_table("review_pairs")?;
-    Ok(())
+    register_parquet(ctx, "review_out", &run_dir.join(store::REVIEW)).await?;
+    let n = crate::sql::int64(collect(ctx, "SELECT count(*) FROM review_out").await?[0].column(0))?
+        .value(0) as usize;
+    ctx.deregister_table("review_out")?;
+    Ok(n)
 }
 
 async fn write_history(

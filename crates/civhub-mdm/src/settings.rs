@@ -73,14 +73,34 @@ pub struct Deterministic {
     /// this. Default 0.6.
     #[serde(default = "default_name_min")]
     pub name_min_similarity: f64,
+    /// More deterministic rules: a mention without a valid identifier whose
+    /// `on` columns equal those of exactly one cluster (and of no other
+    /// cluster) joins it — e.g. a registered company name, unique within a
+    /// registration authority's area.
+    #[serde(default)]
+    pub rules: Vec<DeterministicRule>,
 }
 
 impl Default for Deterministic {
     fn default() -> Self {
         Deterministic {
             name_min_similarity: default_name_min(),
+            rules: Vec::new(),
         }
     }
+}
+
+/// `[[deterministic.rules]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DeterministicRule {
+    /// Rule id.
+    pub id: Spanned<String>,
+    /// Node columns that must all be equal and not null.
+    pub on: Vec<Spanned<String>>,
+    /// Why the rule is safe, for the reader.
+    #[serde(default)]
+    pub description: String,
 }
 
 fn default_name_min() -> f64 {
@@ -277,6 +297,26 @@ pub fn load(
             ),
             None,
         );
+    }
+    for r in &file.deterministic.rules {
+        if r.on.is_empty() {
+            err(
+                r.id.span(),
+                "deterministic.rules.on",
+                "a deterministic rule needs at least one column in `on`".into(),
+                None,
+            );
+        }
+        for c in &r.on {
+            if !columns.contains(&c.get_ref().as_str()) || c.get_ref() == "id_key" {
+                err(
+                    c.span(),
+                    "deterministic.rules.on",
+                    format!("no node column `{}`", c.get_ref()),
+                    hint_for(c.get_ref(), columns),
+                );
+            }
+        }
     }
     let mut ids = std::collections::HashSet::new();
     for b in &file.blocking {

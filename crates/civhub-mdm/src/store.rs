@@ -33,6 +33,9 @@ pub struct Current {
     pub finished_at: String,
     /// The summary of that run.
     pub report: serde_json::Value,
+    /// Hash of the decisions file the run honoured (a change needs a full run).
+    #[serde(default)]
+    pub decisions_hash: u64,
 }
 
 /// The folder of a kind.
