@@ -64,13 +64,13 @@ impl TestProject {
             let e = e.unwrap();
             std::fs::copy(e.path(), schemas.join(e.file_name())).unwrap();
         }
+        let re = regex::Regex::new(r"(?s)source-priority = \[.*?\]").unwrap();
         let matching = dir.path().join("pipelines/match");
         std::fs::create_dir_all(&matching).unwrap();
         for e in std::fs::read_dir(repo().join("pipelines/match")).unwrap() {
             let e = e.unwrap();
             // The repository's source priorities name its pipelines, not ours.
             let text = std::fs::read_to_string(e.path()).unwrap();
-            let re = regex::Regex::new(r"(?s)source-priority = \[.*?\]").unwrap();
             std::fs::write(
                 matching.join(e.file_name()),
                 re.replace(&text, "source-priority = []").as_ref(),

@@ -4,4 +4,5 @@
 mod common;
 mod fixtures;
 mod ingest_files;
+mod mdm_cli;
 mod validate;

@@ -55,6 +55,14 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Generate a ready-to-run project of realistic synthetic exports.
     Synth(SynthArgs),
+    /// Show a person: the golden record and every mention behind it, department by department.
+    Person(LookupArgs),
+    /// Show a legal entity: the golden record and every mention behind it.
+    Entity(LookupArgs),
+    /// Explain why two mentions were or were not linked (the match-weight waterfall).
+    Explain(ExplainArgs),
+    /// List the pairs matching left for a person, show one, and record decisions.
+    Review(ReviewArgs),
 }
 
 #[derive(Debug, Args)]
@@ -135,4 +143,111 @@ pub struct SynthArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LookupArgs {
+    /// A golden id (P… / E…), an identifier in any export form (resident ID,
+    /// also 15-digit or with full-width digits; USCC), or a name.
+    #[arg(value_name = "GID | ID | NAME")]
+    pub query: String,
+    /// Print one JSON document instead of the view.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A mention id (pm… / em…, shown by `civhub person`), or `<pipeline>:<file>:<row>`.
+    #[arg(value_name = "MENTION")]
+    pub a: String,
+    /// The other mention.
+    #[arg(value_name = "MENTION")]
+    pub b: String,
+    /// Print one JSON document instead of the waterfall.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What is matched, on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindArg {
+    /// People.
+    Person,
+    /// Legal entities.
+    Entity,
+}
+
+impl From<KindArg> for civhub_mdm::settings::Kind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Person => civhub_mdm::settings::Kind::Person,
+            KindArg::Entity => civhub_mdm::settings::Kind::Entity,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Without a subcommand, lists the pairs waiting for a decision (and, in a terminal,\noffers to walk through them). Decisions go to decisions/<kind>.jsonl in the project;\nthe next `civhub match` applies them."
+)]
+pub struct ReviewArgs {
+    #[command(subcommand)]
+    pub action: Option<ReviewAction>,
+    /// Which queue.
+    #[arg(long, value_enum, default_value = "person", global = true)]
+    pub kind: KindArg,
+    /// Print one JSON document.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Only list, never walk through the queue interactively.
+    #[arg(long)]
+    pub list: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewAction {
+    /// Show pair <N> of the queue side by side, with why it was not decided automatically.
+    Show {
+        /// Position in the list `civhub review` prints.
+        #[arg(value_name = "N")]
+        n: usize,
+    },
+    /// Record that two mentions are the same person/entity, or different ones.
+    Decide {
+        /// A mention id (or `<pipeline>:<file>:<row>`).
+        #[arg(value_name = "MENTION")]
+        a: String,
+        /// The other mention.
+        #[arg(value_name = "MENTION")]
+        b: String,
+        /// `same` or `different`.
+        #[arg(value_enum)]
+        decision: DecisionArg,
+        /// Why (kept with the decision).
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        note: String,
+        /// Who decides (default: $USER).
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DecisionArg {
+    /// One and the same.
+    Same,
+    /// Different people or entities.
+    Different,
+}
+
+impl DecisionArg {
+    /// As written in the decisions file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionArg::Same => "same",
+            DecisionArg::Different => "different",
+        }
+    }
 }

@@ -160,6 +160,7 @@ impl ColBuilder {
     fn append(&mut self, v: &Value) {
         match (self, v) {
             (ColBuilder::Str(b), Value::Null) => b.append_null(),
+            (ColBuilder::Str(b), Value::Str(s)) => b.append_value(s),
             (ColBuilder::Str(b), v) => b.append_value(v.to_string()),
             (ColBuilder::Int(b), Value::Int(i)) => b.append_value(*i),
             (ColBuilder::Int(b), _) => b.append_null(),

@@ -217,8 +217,8 @@ impl<'p> Transformer<'p> {
         let key = if p.key.is_empty() {
             String::new()
         } else {
-            let parts: Vec<String> = p.key.iter().map(|i| values[*i].to_string()).collect();
             if p.key.iter().any(|i| values[*i].is_null()) {
+                let parts: Vec<String> = p.key.iter().map(|i| values[*i].to_string()).collect();
                 let names: Vec<&str> = p
                     .key
                     .iter()
@@ -231,7 +231,21 @@ impl<'p> Transformer<'p> {
                     reason: format!("record key ({}) has an empty part", names.join(", ")),
                 }]);
             }
-            parts.join("|")
+            // One allocation for the key, parts written in place.
+            let mut key = String::with_capacity(24 * p.key.len());
+            for (n, i) in p.key.iter().enumerate() {
+                if n > 0 {
+                    key.push('|');
+                }
+                match &values[*i] {
+                    Value::Str(s) => key.push_str(s),
+                    other => {
+                        use std::fmt::Write;
+                        let _ = write!(key, "{other}");
+                    }
+                }
+            }
+            key
         };
         Outcome::Staged { values, flags, key }
     }

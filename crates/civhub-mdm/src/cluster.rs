@@ -164,12 +164,12 @@ fn ambiguous_nodes(
         std::collections::HashMap::new();
     for l in links.iter().filter(|l| l.probability >= match_threshold) {
         for (loose, other) in [(l.a, l.b), (l.b, l.a)] {
-            if ident[loose].is_none() {
-                if let Some(id) = &ident[other] {
-                    best.entry(loose)
-                        .or_default()
-                        .push((weight_of(l.probability), id.as_str()));
-                }
+            if ident[loose].is_none()
+                && let Some(id) = &ident[other]
+            {
+                best.entry(loose)
+                    .or_default()
+                    .push((weight_of(l.probability), id.as_str()));
             }
         }
     }
@@ -209,7 +209,14 @@ pub fn cluster(
         ident: ident.to_vec(),
         cannot: vec![Vec::new(); n],
     };
-    for &(a, b) in different {
+    // A contradicted mention never joins the cluster of the ID it
+    // contradicts, not even through a third node.
+    let cannot: Vec<(usize, usize)> = different
+        .iter()
+        .copied()
+        .chain(contradicted.iter().map(|(a, b, _)| (*a, *b)))
+        .collect();
+    for (a, b) in cannot {
         uf.cannot[a].push(b);
         uf.cannot[b].push(a);
     }

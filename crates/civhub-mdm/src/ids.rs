@@ -85,7 +85,7 @@ pub fn assign(
     let mut candidates: Vec<((usize, u32), u64)> = shared.iter().map(|(k, v)| (*k, *v)).collect();
     candidates.sort_by(|a, b| {
         b.1.cmp(&a.1)
-            .then(anchor[a.0.0].cmp(&anchor[b.0.0]))
+            .then(anchor[a.0.0].cmp(anchor[b.0.0]))
             .then(a.0.1.cmp(&b.0.1))
     });
     let mut gid: Vec<Option<String>> = vec![None; n];
@@ -99,7 +99,7 @@ pub fn assign(
     let mut out = Assignment::default();
     let mut used: HashSet<String> = previous_names.iter().cloned().collect();
     let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|a, b| anchor[*a].cmp(&anchor[*b]));
+    order.sort_by(|a, b| anchor[*a].cmp(anchor[*b]));
     for c in order {
         if gid[c].is_some() {
             continue;

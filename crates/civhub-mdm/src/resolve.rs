@@ -40,47 +40,34 @@ pub struct Resolution {
     pub trained: bool,
 }
 
-fn modal_sql(table: &str, group: &str, col: &str) -> String {
+/// The most frequent value of `col` per `group` in `table` (ties: the
+/// smallest), as `(g, v)`.
+pub fn modal_sql(table: &str, group: &str, col: &str) -> String {
     format!(
         "SELECT g, v FROM (SELECT g, v, row_number() OVER (PARTITION BY g ORDER BY c DESC, v) AS rn \
          FROM (SELECT {group} AS g, {col} AS v, count(*) AS c FROM {table} WHERE {col} IS NOT NULL AND {group} IS NOT NULL GROUP BY {group}, {col})) WHERE rn = 1"
     )
 }
 
-/// Every column a kind's cluster expressions take a modal value of.
-fn modal_columns(k: &KindSpec) -> Vec<&'static str> {
-    let mut v = Vec::new();
+/// Mention columns a kind's cluster expressions take modal values of.
+pub fn modal_columns(k: &KindSpec) -> Vec<String> {
+    let re = regex::Regex::new(r"modal:([a-z_0-9]+)").expect("valid regex");
+    let mut v: Vec<String> = Vec::new();
     for c in k.nodes {
-        let mut rest = c.cluster;
-        while let Some(i) = rest.find("modal:") {
-            let tail = &rest[i + 6..];
-            let end = tail
-                .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
-                .unwrap_or(tail.len());
-            let name = &tail[..end];
+        for cap in re.captures_iter(c.cluster) {
+            let name = cap[1].to_string();
             if !v.contains(&name) {
                 v.push(name);
             }
-            rest = &tail[end..];
         }
     }
-    v.into_iter()
-        .map(|n| {
-            k.nodes
-                .iter()
-                .find(|c| c.name == n)
-                .map(|c| c.name)
-                .unwrap_or(leak(n))
-        })
-        .collect()
+    v
 }
 
-fn leak(s: &str) -> &'static str {
-    Box::leak(s.to_string().into_boxed_str())
-}
-
-fn cluster_expr(expr: &str) -> String {
-    let re = regex::Regex::new(r"modal:([a-z_]+)").expect("valid regex");
+/// A node column's cluster expression in SQL: `modal:x` is the modal CTE
+/// `mo_x.v`, `id` the cluster's identifier `cl.id`.
+pub fn cluster_expr(expr: &str) -> String {
+    let re = regex::Regex::new(r"modal:([a-z_0-9]+)").expect("valid regex");
     let e = re.replace_all(expr, "mo_$1.v").into_owned();
     let id = regex::Regex::new(r"\bid\b").expect("valid regex");
     id.replace_all(&e, "cl.id").into_owned()

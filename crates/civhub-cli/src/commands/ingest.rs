@@ -40,7 +40,10 @@ pub fn run(g: &Global, a: RunArgs) -> Result<ExitCode, CliError> {
     let matched = super::matching::execute(
         &project,
         &settings,
-        &civhub_mdm::run::MatchOptions { retrain: a.retrain },
+        &civhub_mdm::run::MatchOptions {
+            retrain: a.retrain,
+            full: false,
+        },
         quiet,
     )?;
     if a.json {

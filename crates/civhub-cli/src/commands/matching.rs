@@ -16,7 +16,10 @@ pub fn run(g: &Global, a: MatchArgs) -> Result<ExitCode, CliError> {
     let report = execute(
         &project,
         &settings,
-        &MatchOptions { retrain: a.retrain },
+        &MatchOptions {
+            retrain: a.retrain,
+            full: a.full,
+        },
         g.quiet || a.json,
     )?;
     if a.json {

@@ -1,7 +1,10 @@
 //! One module per command.
 
+mod explain;
 mod ingest;
 mod matching;
+mod person;
+mod review;
 mod synth;
 mod validate;
 
@@ -21,6 +24,10 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
         Command::EvalMatch(a) => matching::eval(g, a),
         Command::Validate(a) => validate::run(g, a),
         Command::Synth(a) => synth::run(g, a),
+        Command::Person(a) => person::run(g, a, civhub_mdm::settings::Kind::Person),
+        Command::Entity(a) => person::run(g, a, civhub_mdm::settings::Kind::Entity),
+        Command::Explain(a) => explain::run(g, a),
+        Command::Review(a) => review::run(g, a),
     }
 }
 

@@ -324,8 +324,10 @@ pub fn match_summary(r: &civhub_mdm::run::MatchReport) -> String {
         .flatten()
         .map(|k| {
             format!(
-                "{}: {} contradicted IDs sent to review, {} probabilistic links, model {} (prior 1 in {}), expected recall {:.3}",
+                "{}: {} run{}, {} contradicted IDs sent to review, {} probabilistic links, model {} (prior 1 in {}), expected recall {:.3}",
                 k.kind,
+                k.mode,
+                k.full_because.as_ref().map(|w| format!(" because {w}")).unwrap_or_default(),
                 thousands(k.contradictions),
                 thousands(k.probabilistic_links as u64),
                 if k.trained { "trained this run" } else { "reused" },
@@ -364,3 +366,6 @@ pub fn run_totals(i: &RunReport, m: &civhub_mdm::run::MatchReport) -> String {
         }
     )
 }
+
+mod mdm;
+pub use mdm::*;
