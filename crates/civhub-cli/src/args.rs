@@ -51,6 +51,10 @@ pub enum Command {
     Match(MatchArgs),
     /// Score the last matching run against a ground truth (pairwise precision, recall, F1).
     EvalMatch(EvalArgs),
+    /// Publish the base databases, the shared datasets and the catalog as versioned Delta tables.
+    Publish(PublishArgs),
+    /// Query what is published (and the catalog) with SQL; an interactive shell without a query.
+    Sql(SqlArgs),
     /// Check civhub.toml, schemas and pipelines without running anything.
     Validate(ValidateArgs),
     /// Generate a ready-to-run project of realistic synthetic exports.
@@ -120,6 +124,42 @@ pub struct EvalArgs {
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Print one JSON document instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Result formats of `civhub sql`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SqlFormat {
+    /// An aligned table.
+    Table,
+    /// CSV with a header.
+    Csv,
+    /// A JSON array of objects.
+    Json,
+    /// Apache Parquet (needs --output).
+    Parquet,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SqlArgs {
+    /// The query; without one, an interactive shell (or statements from stdin).
+    #[arg(value_name = "QUERY")]
+    pub query: Option<String>,
+    /// Result format.
+    #[arg(long, value_enum, default_value_t = SqlFormat::Table)]
+    pub format: SqlFormat,
+    /// Write the result to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+    /// Read an earlier release: its number, or a date/time (the release current then).
+    #[arg(long, value_name = "RELEASE|TIME")]
+    pub as_of: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -25,11 +25,12 @@ pub fn ingest(g: &Global, a: IngestArgs) -> Result<ExitCode, CliError> {
     Ok(exit(&report))
 }
 
-/// `civhub run`: ingest, then match — over what is staged even if a pipeline
-/// failed (its previous table stays), as dbt builds what it can.
+/// `civhub run`: ingest, then match, then publish — over what is staged even
+/// if a pipeline failed (its previous table stays), as dbt builds what it can.
 pub fn run(g: &Global, a: RunArgs) -> Result<ExitCode, CliError> {
     let project = load(g)?;
     let settings = super::matching::load_settings(&project)?;
+    let bases = civhub_warehouse::config::load_bases(&project).map_err(CliError::Config)?;
     let opts = IngestOptions {
         select: Vec::new(),
         full_refresh: a.full_refresh,
@@ -46,14 +47,19 @@ pub fn run(g: &Global, a: RunArgs) -> Result<ExitCode, CliError> {
         },
         quiet,
     )?;
+    let published = super::publish::execute(&project, &bases, quiet)?;
     if a.json {
-        print_json(&serde_json::json!({ "ingest": ingest, "match": matched }))?;
+        print_json(
+            &serde_json::json!({ "ingest": ingest, "match": matched, "publish": published }),
+        )?;
     } else {
         output::out(&output::ingest_summary(&project, &ingest));
         output::out("");
         output::out(&output::match_summary(&matched));
         output::out("");
-        output::out(&output::run_totals(&ingest, &matched));
+        output::out(&super::publish::summary_short(&published));
+        output::out("");
+        output::out(&output::run_totals(&ingest, &matched, &published));
     }
     Ok(exit(&ingest))
 }

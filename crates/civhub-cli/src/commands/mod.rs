@@ -4,7 +4,9 @@ mod explain;
 mod ingest;
 mod matching;
 mod person;
+mod publish;
 mod review;
+mod sql;
 mod synth;
 mod validate;
 
@@ -22,6 +24,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Ingest(a) => ingest::ingest(g, a),
         Command::Match(a) => matching::run(g, a),
         Command::EvalMatch(a) => matching::eval(g, a),
+        Command::Publish(a) => publish::run(g, a),
+        Command::Sql(a) => sql::run(g, a),
         Command::Validate(a) => validate::run(g, a),
         Command::Synth(a) => synth::run(g, a),
         Command::Person(a) => person::run(g, a, civhub_mdm::settings::Kind::Person),

@@ -8,7 +8,10 @@ use std::process::ExitCode;
 
 pub fn run(g: &Global, a: ValidateArgs) -> Result<ExitCode, CliError> {
     let root = project_root(g)?;
-    match load_project(&root, None).and_then(|p| civhub_mdm::settings::load_all(&p).map(|_| p)) {
+    match load_project(&root, None)
+        .and_then(|p| civhub_mdm::settings::load_all(&p).map(|_| p))
+        .and_then(|p| civhub_warehouse::config::load_bases(&p).map(|_| p))
+    {
         Ok(p) => {
             if a.json {
                 print_json(

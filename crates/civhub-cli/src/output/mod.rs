@@ -348,17 +348,23 @@ pub fn match_summary(r: &civhub_mdm::run::MatchReport) -> String {
 }
 
 /// The one line that ends `civhub run`.
-pub fn run_totals(i: &RunReport, m: &civhub_mdm::run::MatchReport) -> String {
+pub fn run_totals(
+    i: &RunReport,
+    m: &civhub_mdm::run::MatchReport,
+    p: &civhub_warehouse::publish::PublishReport,
+) -> String {
     let t = &i.totals;
     let golden =
         |k: &Option<civhub_mdm::run::KindReport>| k.as_ref().map(|k| k.golden).unwrap_or(0);
     format!(
-        "run: {} rows in · {} staged · {} quarantined · {} persons and {} entities matched{}",
+        "run: {} rows in · {} staged · {} quarantined · {} persons and {} entities matched · {} tables published (release {}){}",
         thousands(t.rows_in),
         thousands(t.rows_staged),
         thousands(t.rows_quarantined),
         thousands(golden(&m.person)),
         thousands(golden(&m.entity)),
+        p.tables.len(),
+        p.release,
         if i.ok {
             String::new()
         } else {

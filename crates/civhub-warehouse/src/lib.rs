@@ -1,0 +1,15 @@
+//! civhub-warehouse: published tables (Delta Lake), the data catalog, and the
+//! read-only SQL session analysts query.
+//!
+//! * [`publish`] writes the base databases (`publish/*.toml`) and every shared
+//!   department dataset as Delta tables, then [`catalog`], then a
+//!   [`release`] pinning every table's version.
+//! * [`session`] builds the read-only session over a release: published
+//!   tables and the catalog, civhub's SQL functions, and nothing else.
+
+pub mod catalog;
+pub mod config;
+pub mod delta;
+pub mod publish;
+pub mod release;
+pub mod session;

@@ -1,0 +1,349 @@
+//! `civhub publish`: the base databases and the department datasets as
+//! versioned Delta tables, then the catalog, then the release.
+
+use crate::config::{Base, TableDef};
+use crate::delta;
+use crate::release::{self, Release, ReleasedTable};
+use civhub_core::SharingType;
+use civhub_ingest::config::{Pipeline, Project};
+use civhub_ingest::manifest::Manifest;
+use civhub_ingest::run::staging_dir;
+use civhub_mdm::sql::{ident, lit};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::prelude::SessionContext;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Options of a publish.
+#[derive(Debug, Clone, Default)]
+pub struct PublishOptions {
+    /// Testing hook: abort the process after writing this many tables (to
+    /// test that a killed publish leaves the previous release readable).
+    pub abort_after: Option<usize>,
+}
+
+/// What happened to one table.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableReport {
+    /// `schema.table`.
+    pub table: String,
+    /// Delta version now in the release.
+    pub version: i64,
+    /// Rows.
+    pub rows: u64,
+    /// A new version was written (else: inputs unchanged).
+    pub changed: bool,
+}
+
+/// What a publish did.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishReport {
+    /// Run id.
+    pub run_id: String,
+    /// The release now current.
+    pub release: u64,
+    /// Whether this publish made a new release (nothing changed: no).
+    pub new_release: bool,
+    /// Per table.
+    pub tables: Vec<TableReport>,
+    /// Tables written.
+    pub written: usize,
+    /// Tables unchanged.
+    pub unchanged: usize,
+    /// Datasets listed in the catalog but not published (不予共享).
+    pub not_shared: Vec<String>,
+    /// Wall time.
+    pub duration_ms: u64,
+}
+
+/// A table to publish.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// Schema.
+    pub schema: String,
+    /// Table.
+    pub table: String,
+    /// The query.
+    pub sql: String,
+    /// What its inputs are (part of the fingerprint).
+    pub inputs: String,
+    /// Catalog metadata source.
+    pub source: Source,
+}
+
+/// Where a published table's catalog entry comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A department dataset (its pipeline).
+    Dataset(String),
+    /// A base database table (index of the base, index of the table).
+    Base(usize, usize),
+}
+
+impl Planned {
+    /// `schema.table`.
+    pub fn qualified(&self) -> String {
+        format!("{}.{}", self.schema, self.table)
+    }
+}
+
+/// The SQL of a union of every dataset of one canonical schema.
+pub fn union_sql(project: &Project, schema: &str) -> String {
+    let pipelines: Vec<&Pipeline> = project
+        .pipelines
+        .iter()
+        .filter(|p| p.schema.name == schema)
+        .collect();
+    let Some(first) = pipelines.first() else {
+        return "SELECT 1 WHERE false".to_string();
+    };
+    let fields: Vec<String> = first.schema.fields.iter().map(|f| ident(&f.name)).collect();
+    let selects: Vec<String> = pipelines
+        .iter()
+        .map(|p| {
+            let cols = civhub_mdm::enrich::gid_columns(p);
+            let pick = |kind: civhub_mdm::settings::Kind| {
+                cols.iter().find(|(_, k, _)| *k == kind).map(|(c, _, _)| format!("s.{}", ident(c))).unwrap_or_else(|| "CAST(NULL AS VARCHAR)".to_string())
+            };
+            format!(
+                "SELECT {}, {} AS person_gid, {} AS entity_gid, {} AS source_dataset, s._source_file, s._source_row FROM enriched.{}.{} s",
+                fields.iter().map(|f| format!("s.{f}")).collect::<Vec<_>>().join(", "),
+                pick(civhub_mdm::settings::Kind::Person),
+                pick(civhub_mdm::settings::Kind::Entity),
+                lit(&p.id),
+                ident(&p.department),
+                ident(&p.dataset)
+            )
+        })
+        .collect();
+    selects.join(" UNION ALL ")
+}
+
+/// Everything `civhub publish` would write.
+pub fn plan(project: &Project, bases: &[Base]) -> Vec<Planned> {
+    let staged: BTreeMap<String, String> = project
+        .pipelines
+        .iter()
+        .map(|p| {
+            let m = Manifest::load(&staging_dir(&project.warehouse, &p.id))
+                .ok()
+                .flatten();
+            let state = m
+                .map(|m| {
+                    format!(
+                        "{}:{}",
+                        m.fingerprint,
+                        m.files
+                            .iter()
+                            .flat_map(|f| f.staging_parts.iter().cloned())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    )
+                })
+                .unwrap_or_default();
+            (p.id.clone(), state)
+        })
+        .collect();
+    let mdm: String = [
+        civhub_mdm::settings::Kind::Person,
+        civhub_mdm::settings::Kind::Entity,
+    ]
+    .iter()
+    .map(|k| {
+        civhub_mdm::store::current(&project.warehouse, *k)
+            .map(|(c, _)| c.run_id)
+            .unwrap_or_default()
+    })
+    .collect::<Vec<_>>()
+    .join("/");
+    let everything = format!(
+        "{mdm}|{}",
+        staged.values().cloned().collect::<Vec<_>>().join("|")
+    );
+    let mut out = Vec::new();
+    for (bi, b) in bases.iter().enumerate() {
+        for (ti, t) in b.file.tables.iter().enumerate() {
+            out.push(Planned {
+                schema: b.file.schema.get_ref().clone(),
+                table: t.name.get_ref().clone(),
+                sql: table_sql(project, t),
+                inputs: everything.clone(),
+                source: Source::Base(bi, ti),
+            });
+        }
+    }
+    for p in &project.pipelines {
+        if *p.def.catalog.sharing.get_ref() == SharingType::NotShared {
+            continue;
+        }
+        out.push(Planned {
+            schema: p.department.clone(),
+            table: p.dataset.clone(),
+            sql: format!(
+                "SELECT * FROM enriched.{}.{}",
+                ident(&p.department),
+                ident(&p.dataset)
+            ),
+            inputs: format!("{mdm}|{}", staged.get(&p.id).cloned().unwrap_or_default()),
+            source: Source::Dataset(p.id.clone()),
+        });
+    }
+    out
+}
+
+fn table_sql(project: &Project, t: &TableDef) -> String {
+    match (&t.sql, &t.union_schema) {
+        (Some(sql), _) => sql.get_ref().clone(),
+        (None, Some(schema)) => union_sql(project, schema.get_ref()),
+        (None, None) => "SELECT 1 WHERE false".to_string(),
+    }
+}
+
+/// Where a published table lives.
+pub fn table_dir(project: &Project, schema: &str, table: &str) -> PathBuf {
+    release::published_dir(&project.warehouse)
+        .join(schema)
+        .join(table)
+}
+
+/// A session over staging, matching results and enriched views.
+pub async fn source_context(project: &Project) -> Result<SessionContext> {
+    let ctx = civhub_engine::session::new_context(Default::default());
+    civhub_engine::tables::register_staging(&ctx, project)?;
+    civhub_mdm::enrich::register(&ctx, project).await?;
+    Ok(ctx)
+}
+
+fn fingerprint(t: &Planned) -> String {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(t.sql.as_bytes());
+    h.update(t.inputs.as_bytes());
+    format!("{:032x}", h.digest128())
+}
+
+/// Publishes every planned table, then the catalog, then the release.
+pub async fn publish(
+    project: &Project,
+    bases: &[Base],
+    opts: &PublishOptions,
+) -> Result<PublishReport> {
+    let t0 = Instant::now();
+    let run_id = ulid::Ulid::generate().to_string();
+    let ctx = source_context(project).await?;
+    let planned = plan(project, bases);
+    let previous = release::current(&project.warehouse);
+    let mut tables = BTreeMap::new();
+    let mut reports = Vec::new();
+    let mut written = 0usize;
+    for t in &planned {
+        let dir = table_dir(project, &t.schema, &t.table);
+        let fp = fingerprint(t);
+        let existing = delta::open(&dir).await?;
+        let (version, changed) = match &existing {
+            Some(table)
+                if delta::latest_fingerprint(table).await?.as_deref() == Some(fp.as_str()) =>
+            {
+                (table.version().map(|v| v as i64).unwrap_or(0), false)
+            }
+            _ => {
+                let df = ctx.sql(&t.sql).await.map_err(|e| {
+                    DataFusionError::Plan(format!("table `{}`: {e}", t.qualified()))
+                })?;
+                let v = delta::overwrite(
+                    &ctx,
+                    &dir,
+                    df.logical_plan().clone(),
+                    &fp,
+                    &run_id,
+                    &t.qualified(),
+                    "",
+                )
+                .await?;
+                written += 1;
+                if opts.abort_after.is_some_and(|n| written >= n) {
+                    tracing::warn!("aborting after {written} tables (test hook)");
+                    std::process::abort();
+                }
+                (v, true)
+            }
+        };
+        let rows = count_rows(&dir, version).await?;
+        tables.insert(
+            t.qualified(),
+            ReleasedTable {
+                path: format!("{}/{}", t.schema, t.table),
+                version,
+                fingerprint: fp,
+                rows,
+                changed,
+            },
+        );
+        reports.push(TableReport {
+            table: t.qualified(),
+            version,
+            rows,
+            changed,
+        });
+    }
+    let not_shared: Vec<String> = project
+        .pipelines
+        .iter()
+        .filter(|p| *p.def.catalog.sharing.get_ref() == SharingType::NotShared)
+        .map(|p| p.id.clone())
+        .collect();
+    // The catalog describes this release; it is itself published (catalog.*).
+    let number = previous.as_ref().map(|r| r.number + 1).unwrap_or(1);
+    let published_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let catalog_changed = written > 0 || previous.is_none();
+    let mut release = Release {
+        number,
+        run_id: run_id.clone(),
+        published_at,
+        tables,
+    };
+    if catalog_changed {
+        for (name, v) in
+            crate::catalog::publish_catalog(project, bases, &planned, &release, &ctx, &run_id)
+                .await?
+        {
+            release.tables.insert(name, v);
+        }
+        release::commit(&project.warehouse, &release)
+            .map_err(|e| DataFusionError::Execution(format!("cannot commit the release: {e}")))?;
+    }
+    let current = if catalog_changed {
+        release.number
+    } else {
+        previous.as_ref().map(|r| r.number).unwrap_or(0)
+    };
+    let unchanged = reports.iter().filter(|r| !r.changed).count();
+    Ok(PublishReport {
+        run_id,
+        release: current,
+        new_release: catalog_changed,
+        tables: reports,
+        written,
+        unchanged,
+        not_shared,
+        duration_ms: t0.elapsed().as_millis() as u64,
+    })
+}
+
+/// Rows of a table version (from the Delta log's statistics when it has them).
+pub async fn count_rows(dir: &std::path::Path, version: i64) -> Result<u64> {
+    let table = delta::open_version(dir, version).await?;
+    let ctx = SessionContext::new();
+    table
+        .update_datafusion_session(&ctx.state())
+        .map_err(|e| DataFusionError::External(Box::new(e)))?;
+    let provider = table
+        .table_provider()
+        .await
+        .map_err(|e| DataFusionError::External(Box::new(e)))?;
+    ctx.register_table("t", provider)?;
+    let b = ctx.sql("SELECT count(*) FROM t").await?.collect().await?;
+    Ok(civhub_mdm::sql::int64(b[0].column(0))?.value(0) as u64)
+}
