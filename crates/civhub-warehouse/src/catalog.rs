@@ -18,7 +18,7 @@ use crate::release::{self, Release, ReleasedTable};
 use arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
-use civhub_core::{PiiClass, SharingType};
+use civhub_core::{PiiClass, SharingType, UpdateCycle};
 use civhub_ingest::config::{ColumnSource, Format, Pipeline, Project};
 use civhub_ingest::manifest::Manifest;
 use civhub_ingest::run::staging_dir;
@@ -174,6 +174,28 @@ pub async fn publish_catalog(
         })
         .collect();
 
+    let mut releases = release::all(&project.warehouse);
+    releases.push(release.clone());
+    // When each pipeline last committed new source data (its staging table).
+    let ingested: BTreeMap<&str, String> = project
+        .pipelines
+        .iter()
+        .filter_map(|p| {
+            let m = Manifest::load(&staging_dir(&project.warehouse, &p.id)).ok()??;
+            Some((p.id.as_str(), m.committed_at))
+        })
+        .collect();
+    // What each published base table reads (also its lineage, below).
+    let mut base_inputs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for b in bases {
+        for t in &b.file.tables {
+            let name = format!("{}.{}", b.file.schema.get_ref(), t.name.get_ref());
+            if let Some(pl) = published.get(&name) {
+                base_inputs.insert(name, referenced_tables(ctx, &pl.sql).await?);
+            }
+        }
+    }
+
     // catalog.datasets
     let mut ds = Builder::new(&[
         ("dataset", 's'),
@@ -204,6 +226,8 @@ pub async fn publish_catalog(
         ("rows", 'i'),
         ("last_ingested_at", 's'),
         ("overdue", 'b'),
+        ("last_version_at", 's'),
+        ("max_age_days", 'i'),
     ]);
     let mut seq_by_dept: BTreeMap<String, usize> = BTreeMap::new();
     for p in &project.pipelines {
@@ -217,15 +241,8 @@ pub async fn publish_catalog(
         let manifest = Manifest::load(&staging_dir(&project.warehouse, &p.id))
             .ok()
             .flatten();
-        let last = manifest.as_ref().map(|m| m.committed_at.clone());
-        let overdue = match (
-            c.update_cycle.get_ref().max_age_days(),
-            last.as_deref().and_then(release::parse_time),
-        ) {
-            (Some(days), Some(t)) => Some((now - t).num_days() > i64::from(days)),
-            (Some(_), None) => Some(true),
-            (None, _) => Some(false),
-        };
+        let last = ingested.get(p.id.as_str()).cloned();
+        let cycle = *c.update_cycle.get_ref();
         let table = published.get(&p.id).map(|t| t.qualified());
         let rt = table.as_ref().and_then(|t| release.tables.get(t));
         let vals: Vec<Option<String>> = vec![
@@ -275,8 +292,10 @@ pub async fn publish_catalog(
                     .unwrap_or(0)
             })),
         );
+        ds.b(27, Some(overdue(cycle, last.as_deref(), now)));
         ds.s(26, last);
-        ds.b(27, overdue);
+        ds.s(28, table.as_ref().and_then(|t| version_time(&releases, t)));
+        ds.i(29, cycle.max_age_days().map(i64::from));
     }
     for (bi, b) in bases.iter().enumerate() {
         let dept = &project.departments[b.file.provider.get_ref()];
@@ -319,8 +338,19 @@ pub async fn publish_catalog(
             ds.i(23, rt.map(|r| r.version));
             ds.i(24, Some(release.number as i64));
             ds.i(25, rt.map(|r| r.rows as i64));
-            ds.s(26, Some(release.published_at.clone()));
-            ds.b(27, Some(false));
+            // A base table is as fresh as the newest source data it reads.
+            let last = base_inputs
+                .get(&name)
+                .into_iter()
+                .flatten()
+                .flat_map(|src| input_pipelines(project, src))
+                .filter_map(|id| ingested.get(id.as_str()))
+                .max()
+                .cloned();
+            ds.b(27, Some(overdue(t.update_cycle, last.as_deref(), now)));
+            ds.s(26, last);
+            ds.s(28, rt.and(version_time(&releases, &name)));
+            ds.i(29, t.update_cycle.max_age_days().map(i64::from));
         }
     }
 
@@ -398,14 +428,38 @@ pub async fn publish_catalog(
                 continue;
             };
             let schema = ctx.sql(&pl.sql).await?.schema().as_arrow().clone();
+            // A union-schema table's fields are declared in schemas/*.toml:
+            // their PII classes and descriptions come from there unless the
+            // base file says otherwise.
+            let declared = t
+                .union_schema
+                .as_ref()
+                .and_then(|u| project.schemas.get(u.get_ref()));
             for (i, f) in schema.fields().iter().enumerate() {
-                let pii = t.pii.get(f.name()).copied().unwrap_or(PiiClass::None);
+                let field = declared.and_then(|s| s.fields.iter().find(|x| &x.name == f.name()));
+                let pii = t
+                    .pii
+                    .get(f.name())
+                    .copied()
+                    .or(field.map(|x| x.pii))
+                    .unwrap_or(PiiClass::None);
+                let (desc, desc_en) = match (t.columns.get(f.name()), field) {
+                    (Some(d), _) => (Some(d.clone()), None),
+                    (None, Some(x)) => {
+                        (Some(x.description.clone()), Some(x.description_en.clone()))
+                    }
+                    (None, None) if declared.is_some() => match union_column(f.name()) {
+                        Some((d, e)) => (Some(d.to_string()), Some(e.to_string())),
+                        None => (None, None),
+                    },
+                    (None, None) => (None, None),
+                };
                 cols.s(0, Some(name.clone()));
                 cols.s(1, Some(f.name().clone()));
                 cols.i(2, Some(i as i64 + 1));
                 cols.s(3, Some(f.data_type().to_string()));
-                cols.s(4, t.columns.get(f.name()).cloned());
-                cols.s(5, None::<String>);
+                cols.s(4, desc);
+                cols.s(5, desc_en);
                 cols.s(6, Some(pii.as_str().to_string()));
                 cols.b(7, Some(pii.is_personal()));
                 cols.s(8, Some(t.sharing.as_str().to_string()));
@@ -424,8 +478,6 @@ pub async fn publish_catalog(
         ("rows", 'i'),
         ("changed", 'b'),
     ]);
-    let mut releases = release::all(&project.warehouse);
-    releases.push(release.clone());
     for r in &releases {
         for (name, t) in &r.tables {
             vs.s(0, Some(name.clone()));
@@ -535,10 +587,10 @@ pub async fn publish_catalog(
     for b in bases {
         for t in &b.file.tables {
             let name = format!("{}.{}", b.file.schema.get_ref(), t.name.get_ref());
-            let Some(pl) = published.get(&name) else {
+            let Some(inputs) = base_inputs.get(&name) else {
                 continue;
             };
-            for src in referenced_tables(ctx, &pl.sql).await? {
+            for src in inputs {
                 let kind = if src.starts_with("civhub.mdm") {
                     "matching"
                 } else if src.starts_with("enriched") {
@@ -625,6 +677,65 @@ pub async fn publish_catalog(
         ));
     }
     Ok(out)
+}
+
+/// Whether a dataset whose source data last changed at `last` is overdue at
+/// `now` for its update cycle: more time has passed than the cycle allows
+/// ([`UpdateCycle::max_age_days`]; 每日 is overdue 24 hours after its last
+/// delivery). Never overdue when the cycle sets no deadline (不定时); always
+/// overdue when no data ever arrived.
+pub(crate) fn overdue(
+    cycle: UpdateCycle,
+    last: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    match (cycle.max_age_days(), last.and_then(release::parse_time)) {
+        (Some(days), Some(t)) => now - t > chrono::Duration::days(i64::from(days)),
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
+/// When the version of `table` in the newest release was written: the time
+/// of the first release that pinned that version.
+fn version_time(releases: &[Release], table: &str) -> Option<String> {
+    let version = releases.last()?.tables.get(table)?.version;
+    releases
+        .iter()
+        .find(|r| r.tables.get(table).is_some_and(|t| t.version == version))
+        .map(|r| r.published_at.clone())
+}
+
+/// The pipelines whose staged data a base table input (`enriched.d.n`,
+/// `staging.d.n` or `civhub.mdm.<kind>_…`) carries.
+fn input_pipelines(project: &Project, input: &str) -> Vec<String> {
+    let parts: Vec<&str> = input.split('.').collect();
+    match parts.as_slice() {
+        ["enriched" | "staging", d, n] => vec![format!("{d}.{n}")],
+        ["civhub", "mdm", t] => project
+            .pipelines
+            .iter()
+            .filter(|p| {
+                civhub_mdm::enrich::gid_columns(p)
+                    .iter()
+                    .any(|(_, k, _)| t.starts_with(&format!("{}_", k.as_str())))
+            })
+            .map(|p| p.id.clone())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Descriptions of the columns a union-schema table adds to its schema's fields.
+fn union_column(name: &str) -> Option<(&'static str, &'static str)> {
+    Some(match name {
+        "person_gid" => ("自然人统一标识", "golden id of the person"),
+        "entity_gid" => ("法人统一标识", "golden id of the legal entity"),
+        "source_dataset" => ("来源数据集", "dataset the row comes from"),
+        "_source_file" => ("来源文件", "export file the row comes from"),
+        "_source_row" => ("来源行号", "row in that file"),
+        _ => return None,
+    })
 }
 
 fn sharing_method(m: civhub_ingest::config::SharingMethod) -> &'static str {

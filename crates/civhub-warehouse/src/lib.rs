@@ -6,10 +6,14 @@
 //!   [`release`] pinning every table's version.
 //! * [`session`] builds the read-only session over a release: published
 //!   tables and the catalog, civhub's SQL functions, and nothing else.
+//! * [`browse`] reads the catalog through that session (search, one
+//!   dataset's entry, lists); [`site`] renders it as a static HTML site.
 
+pub mod browse;
 pub mod catalog;
 pub mod config;
 pub mod delta;
 pub mod publish;
 pub mod release;
 pub mod session;
+pub mod site;
