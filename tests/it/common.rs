@@ -4,6 +4,7 @@ use arrow::record_batch::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -198,4 +199,89 @@ pub fn redact(s: &str, dir: &Path) -> String {
 
 fn regex_lite(p: &str) -> regex::Regex {
     regex::Regex::new(p).unwrap()
+}
+
+/// A warehouse holding the bundled project (the repository root: civhub.toml,
+/// pipelines/, fixtures/exports/) ingested, matched and published — built
+/// once per test binary, shared by every test that only reads it. Tests that
+/// change it work on a copy ([`published_project`]).
+///
+/// It lives under Cargo's temp folder for tests (`target/tmp/`), since a
+/// static is never dropped; folders left by earlier test runs are removed.
+pub fn published_warehouse() -> &'static Path {
+    static WAREHOUSE: OnceLock<PathBuf> = OnceLock::new();
+    WAREHOUSE.get_or_init(|| {
+        let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        remove_stale(tmp, "published-");
+        let dir = tempfile::Builder::new()
+            .prefix("published-")
+            .tempdir_in(tmp)
+            .expect("tempdir")
+            .keep();
+        let warehouse = dir.join("warehouse");
+        let run = civhub_in(
+            &repo(),
+            &["--warehouse", warehouse.to_str().unwrap(), "run", "-q"],
+        );
+        assert_eq!(
+            run.code, 0,
+            "civhub run over the bundled project failed:\n{}\n{}",
+            run.stdout, run.stderr
+        );
+        warehouse
+    })
+}
+
+/// Removes folders named `prefix…` in `dir` that earlier test runs left
+/// (older than an hour: no test binary runs that long).
+fn remove_stale(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let hour = std::time::Duration::from_secs(3600);
+    for e in entries.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > hour));
+        if old && e.file_name().to_string_lossy().starts_with(prefix) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// A copy of the bundled project (civhub.toml, schemas, pipelines, publish
+/// and fixtures/exports) whose `warehouse/` is a copy of
+/// [`published_warehouse`]: release 1 is there, and exports can be changed
+/// without touching the repository's fixtures.
+pub fn published_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = repo();
+    std::fs::copy(root.join("civhub.toml"), dir.path().join("civhub.toml")).unwrap();
+    for sub in [
+        "schemas",
+        "pipelines",
+        "publish",
+        "access",
+        "fixtures/exports",
+    ] {
+        copy_tree(&root.join(sub), &dir.path().join(sub));
+    }
+    copy_tree(published_warehouse(), &dir.path().join("warehouse"));
+    dir
+}
+
+/// Copies the folder `from` to `to`, recursively.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{}: {e}", to.display()));
+    for e in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target)
+                .unwrap_or_else(|err| panic!("{}: {err}", e.path().display()));
+        }
+    }
 }

@@ -66,11 +66,10 @@ pub fn all(warehouse: &Path) -> Vec<Release> {
         .map(|rd| {
             rd.filter_map(|e| e.ok())
                 .filter(|e| {
-                    e.file_name()
-                        .to_string_lossy()
-                        .chars()
-                        .next()
-                        .is_some_and(|c| c.is_ascii_digit())
+                    // `000003.json`, never a `.json.tmp` a killed commit left.
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    name.ends_with(".json")
+                        && name.chars().next().is_some_and(|c| c.is_ascii_digit())
                 })
                 .filter_map(|e| fs_err::read_to_string(e.path()).ok())
                 .filter_map(|t| serde_json::from_str(&t).ok())

@@ -6,9 +6,9 @@
 //! `DESCRIBE` run. Anything that would create, alter, drop, insert, copy to
 //! or from files or register external tables is refused with a message
 //! naming what was refused — and DataFusion's own `SQLOptions` forbid DDL,
-//! DML and statements as a second line. Reading arbitrary paths
-//! (`SELECT * FROM '/etc/passwd'`) needs DataFusion's URL tables, which this
-//! session never enables.
+//! DML and statements as a second line. A table reference that names a file
+//! or URL (`SELECT * FROM '/etc/passwd'`) is refused too; reading it would
+//! need DataFusion's URL tables, which this session never enables anyway.
 
 use crate::delta;
 use crate::release::{self, Release};
@@ -18,7 +18,10 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::context::SQLOptions;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::{DFParser, Statement as DFStatement};
-use datafusion::sql::sqlparser::ast::Statement;
+use datafusion::sql::sqlparser::ast::{Statement, visit_relations};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -126,18 +129,32 @@ pub fn read_only() -> SQLOptions {
 
 /// Checks that `sql` is one statement civhub runs, and names what is refused.
 pub fn check(sql: &str) -> Result<(), SqlError> {
-    let statements = DFParser::parse_sql(sql).map_err(SqlError::Engine)?;
+    let statements = match DFParser::parse_sql(sql) {
+        Ok(s) => s,
+        // DataFusion's parser knows only `COPY … TO`; `COPY t FROM 'file'`
+        // is refused like any COPY, not reported as a syntax error.
+        Err(_) if is_copy(sql) => return refuse("copying to or from files (COPY)"),
+        Err(e) => return Err(SqlError::Engine(e)),
+    };
     if statements.len() > 1 {
         return Err(SqlError::Refused("one statement at a time".into()));
     }
     let Some(st) = statements.front() else {
         return Err(SqlError::Refused("no statement".into()));
     };
-    let refuse = |what: &str| {
-        Err(SqlError::Refused(format!(
-            "{what}: civhub's SQL is read-only; it runs queries (SELECT, WITH, VALUES), EXPLAIN, SHOW TABLES, SHOW COLUMNS and DESCRIBE"
-        )))
+    let query = match st {
+        DFStatement::Statement(s) => Some(s.as_ref()),
+        DFStatement::Explain(e) => match e.statement.as_ref() {
+            DFStatement::Statement(s) => Some(s.as_ref()),
+            _ => None,
+        },
+        _ => None,
     };
+    if let Some(path) = query.and_then(file_reference) {
+        return refuse(&format!(
+            "reading a file or URL ({path}); only published tables and the catalog can be queried"
+        ));
+    }
     match st {
         DFStatement::CreateExternalTable(_) => {
             refuse("registering an external table (CREATE EXTERNAL TABLE)")
@@ -186,6 +203,41 @@ pub fn check(sql: &str) -> Result<(), SqlError> {
                 refuse(&format!("{word} statements"))
             }
         },
+    }
+}
+
+fn refuse(what: &str) -> Result<(), SqlError> {
+    Err(SqlError::Refused(format!(
+        "{what}: civhub's SQL is read-only; it runs queries (SELECT, WITH, VALUES), EXPLAIN, SHOW TABLES, SHOW COLUMNS and DESCRIBE"
+    )))
+}
+
+/// Whether `sql` is a `COPY` statement (in the generic dialect, which also
+/// knows `COPY … FROM`).
+fn is_copy(sql: &str) -> bool {
+    Parser::parse_sql(&GenericDialect {}, sql)
+        .is_ok_and(|s| s.iter().any(|s| matches!(s, Statement::Copy { .. })))
+}
+
+/// The first table reference that names a file or URL (`FROM '/etc/passwd'`,
+/// `FROM 'data.csv'`) instead of a table: such a name would otherwise fail
+/// as "table not found", which reads like a typo rather than a refusal.
+fn file_reference(st: &Statement) -> Option<String> {
+    let found = visit_relations(st, |name| {
+        let path = name
+            .0
+            .iter()
+            .filter_map(|p| p.as_ident())
+            .any(|i| i.quote_style == Some('\'') || i.value.contains(['/', '\\']));
+        if path {
+            ControlFlow::Break(name.to_string())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
+    match found {
+        ControlFlow::Break(name) => Some(name),
+        ControlFlow::Continue(()) => None,
     }
 }
 
