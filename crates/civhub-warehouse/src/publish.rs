@@ -288,6 +288,21 @@ pub async fn publish(
             changed,
         });
     }
+    // Tables other commands publish into releases (a check's findings and
+    // runs: `checks.*`) are not planned here; they carry over unchanged.
+    if let Some(prev) = &previous {
+        for (name, t) in &prev.tables {
+            if name.starts_with("checks.") && !tables.contains_key(name) {
+                tables.insert(
+                    name.clone(),
+                    ReleasedTable {
+                        changed: false,
+                        ..t.clone()
+                    },
+                );
+            }
+        }
+    }
     let not_shared: Vec<String> = project
         .pipelines
         .iter()
