@@ -86,10 +86,27 @@ pub async fn evaluate(warehouse: &Path, truth: &Path) -> Result<Evaluation> {
              AND coalesce(t.sheet, '') = coalesce(x.source_sheet, '') AND CAST(t.row AS BIGINT) = x.source_row WHERE t.kind = '{}'",
             kind.as_str()
         );
+        // The join is computed once and its (gid, true key) counts kept:
+        // referring to it from several subqueries would run it several
+        // times at once (at a million persons, more memory than the machine has).
+        let cells = ctx
+            .sql(&format!(
+                "SELECT gid, true_key, count(*) AS n FROM ({joined}) GROUP BY gid, true_key"
+            ))
+            .await?;
+        let schema = std::sync::Arc::new(cells.schema().as_arrow().clone());
+        let batches = cells.collect().await?;
+        ctx.register_table(
+            "cells",
+            std::sync::Arc::new(datafusion::datasource::MemTable::try_new(
+                schema,
+                vec![batches],
+            )?),
+        )?;
         let sql = format!(
-            "WITH j AS ({joined}), c AS (SELECT gid, true_key, count(*) AS n FROM j GROUP BY gid, true_key), \
-             p AS (SELECT gid, count(*) AS n FROM j GROUP BY gid), t AS (SELECT true_key, count(*) AS n FROM j GROUP BY true_key) \
-             SELECT (SELECT count(*) FROM j) AS m, (SELECT CAST({} AS BIGINT) FROM c) AS tp, (SELECT CAST({} AS BIGINT) FROM p) AS pp, (SELECT CAST({} AS BIGINT) FROM t) AS tt, \
+            "WITH c AS (SELECT gid, true_key, n FROM cells), \
+             p AS (SELECT gid, sum(n) AS n FROM c GROUP BY gid), t AS (SELECT true_key, sum(n) AS n FROM c GROUP BY true_key) \
+             SELECT (SELECT CAST(sum(n) AS BIGINT) FROM c) AS m, (SELECT CAST({} AS BIGINT) FROM c) AS tp, (SELECT CAST({} AS BIGINT) FROM p) AS pp, (SELECT CAST({} AS BIGINT) FROM t) AS tt, \
              (SELECT count(*) FROM p) AS pc, (SELECT count(*) FROM t) AS tc, (SELECT count(*) FROM truth WHERE kind = '{}') AS al",
             pairs("n"),
             pairs("n"),
@@ -132,6 +149,7 @@ pub async fn evaluate(warehouse: &Path, truth: &Path) -> Result<Evaluation> {
             Kind::Entity => out.entity = Some(s),
         }
         ctx.deregister_table("xref")?;
+        ctx.deregister_table("cells")?;
     }
     if out.person.is_none() && out.entity.is_none() {
         return Err(DataFusionError::Execution(
