@@ -67,6 +67,16 @@ pub enum Command {
     Explain(ExplainArgs),
     /// List the pairs matching left for a person, show one, and record decisions.
     Review(ReviewArgs),
+    /// Browse the shared data catalog: search it, show a dataset, list datasets.
+    Catalog(CatalogArgs),
+    /// Write the catalog as a static HTML site (datasets, fields, lineage, versions).
+    Docs(DocsArgs),
+    /// Run a cross-check (e.g. `dibao`, the 低保 eligibility comparison) over the published data.
+    Check(CheckArgs),
+    /// Manage users (access/users.toml): add one, or list them.
+    User(UserArgs),
+    /// Serve the published tables to users: a PostgreSQL-wire endpoint and an HTTP API.
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +156,102 @@ pub enum SqlFormat {
     Parquet,
 }
 
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    #[command(subcommand)]
+    pub action: CatalogAction,
+    /// Print one JSON document.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Read the catalog of an earlier release: its number, or a date/time.
+    #[arg(long, value_name = "RELEASE|TIME", global = true)]
+    pub as_of: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogAction {
+    /// Find datasets by Chinese or English words in titles, descriptions, tags, fields and provider.
+    Search {
+        /// Words; a dataset must match every one.
+        #[arg(value_name = "WORD", required = true)]
+        words: Vec<String>,
+    },
+    /// Show a dataset's catalog entry: metadata, fields, versions, lineage, quality, freshness.
+    Show {
+        /// `department.dataset` or `schema.table`, e.g. `population.person`.
+        #[arg(value_name = "DATASET")]
+        dataset: String,
+    },
+    /// List the datasets, grouped by department.
+    List {
+        /// Only this department (its folder name, e.g. `civil_affairs`, or its name).
+        #[arg(long, value_name = "DEPARTMENT")]
+        department: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DocsArgs {
+    /// Folder to write the site into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Describe an earlier release: its number, or a date/time.
+    #[arg(long, value_name = "RELEASE|TIME")]
+    pub as_of: Option<String>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  civhub check dibao\n  civhub check dibao --district 屯溪区\n  civhub check dibao --explain DB3410031700002\n  civhub check dibao --review F0123456789abcdef --status dismissed --reason \"车辆已过户，见转移登记\"\n  civhub check --list"
+)]
+pub struct CheckArgs {
+    /// Which check: a file under pipelines/checks/ (e.g. `dibao`).
+    #[arg(value_name = "CHECK", required_unless_present = "list")]
+    pub check: Option<String>,
+    /// List the project's checks and their rules.
+    #[arg(long)]
+    pub list: bool,
+    /// Only the households of this district (e.g. 屯溪区).
+    #[arg(long, value_name = "DISTRICT")]
+    pub district: Option<String>,
+    /// Only this household.
+    #[arg(long, value_name = "ID")]
+    pub household: Option<String>,
+    /// Read an earlier release: its number, or a date/time (the release current then).
+    #[arg(long, value_name = "RELEASE|TIME")]
+    pub as_of: Option<String>,
+    /// The date whose parameter values apply (YYYY-MM-DD; default today).
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
+    /// Show every rule's evaluation for one household, passed or not (a dry run: nothing is written).
+    #[arg(long, value_name = "HOUSEHOLD", conflicts_with_all = ["review", "household", "district"])]
+    pub explain: Option<String>,
+    /// Run without writing findings, a release or reports.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Folder for the Excel and HTML reports (default: <warehouse>/reports/<check>/<run id>/).
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<std::path::PathBuf>,
+    /// Record a caseworker's review of a finding (with --status, and --reason to dismiss).
+    #[arg(long, value_name = "FINDING_ID", requires = "status")]
+    pub review: Option<String>,
+    /// The review: open, confirmed or dismissed.
+    #[arg(long, value_parser = ["open", "confirmed", "dismissed"], requires = "review")]
+    pub status: Option<String>,
+    /// Why (required to dismiss).
+    #[arg(long, requires = "review")]
+    pub reason: Option<String>,
+    /// Who reviews (default: $USER).
+    #[arg(long, requires = "review")]
+    pub by: Option<String>,
+    /// Print one JSON document instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct SqlArgs {
     /// The query; without one, an interactive shell (or statements from stdin).
@@ -160,6 +266,10 @@ pub struct SqlArgs {
     /// Read an earlier release: its number, or a date/time (the release current then).
     #[arg(long, value_name = "RELEASE|TIME")]
     pub as_of: Option<String>,
+    /// Run as this user (access/users.toml): only the tables they may read,
+    /// personal information masked as their role requires, audited.
+    #[arg(long, value_name = "USER")]
+    pub as_user: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -290,4 +400,43 @@ impl DecisionArg {
             DecisionArg::Different => "different",
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    #[command(subcommand)]
+    pub action: UserAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Add (or replace) a user; the password is read from standard input when
+    /// it is not a terminal, else asked for.
+    Add {
+        /// Login name.
+        name: String,
+        /// Department id (a key of civhub.toml's [departments]).
+        #[arg(long)]
+        department: String,
+        /// Role: analyst, caseworker, auditor, admin (access/policy.toml).
+        #[arg(long)]
+        role: String,
+    },
+    /// List users (never their password hashes).
+    List {
+        /// One JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address of the PostgreSQL-wire endpoint (port 0: any free port; the
+    /// bound address is printed at start).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5433")]
+    pub pg_addr: std::net::SocketAddr,
+    /// Address of the HTTP endpoint (port 0: any free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub http_addr: std::net::SocketAddr,
 }

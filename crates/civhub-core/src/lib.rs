@@ -14,6 +14,7 @@
 //! * [`types`] — field types, PII classes, sharing types and update cycles.
 
 pub mod id;
+pub mod mask;
 pub mod normalize;
 pub mod normalizer;
 pub mod types;

@@ -1,13 +1,18 @@
 //! One module per command.
 
+mod catalog;
+mod check;
+mod docs;
 mod explain;
 mod ingest;
 mod matching;
 mod person;
 mod publish;
 mod review;
+mod serve;
 mod sql;
 mod synth;
+mod user;
 mod validate;
 
 use crate::CliError;
@@ -32,6 +37,11 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Entity(a) => person::run(g, a, civhub_mdm::settings::Kind::Entity),
         Command::Explain(a) => explain::run(g, a),
         Command::Review(a) => review::run(g, a),
+        Command::Catalog(a) => catalog::run(g, a),
+        Command::Docs(a) => docs::run(g, a),
+        Command::Check(a) => check::run(g, a),
+        Command::User(a) => user::run(g, a),
+        Command::Serve(a) => serve::run(g, a),
     }
 }
 

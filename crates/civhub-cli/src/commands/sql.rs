@@ -17,6 +17,15 @@ pub fn run(g: &Global, a: SqlArgs) -> Result<ExitCode, CliError> {
     let session = rt
         .block_on(open(&project.warehouse, &as_of))
         .map_err(sql_error)?;
+    let hub = match &a.as_user {
+        Some(name) => Some(as_user(&project, name)?),
+        None => None,
+    };
+    let session = Target {
+        session,
+        hub,
+        as_of,
+    };
     if a.format == SqlFormat::Parquet && a.output.is_none() {
         return Err(CliError::with_hint(
             "--format parquet needs --output FILE",
@@ -83,15 +92,63 @@ fn split_statements(text: &str) -> Vec<String> {
     out
 }
 
-fn run_one(
-    rt: &tokio::runtime::Runtime,
-    s: &SqlSession,
-    q: &str,
-    a: &SqlArgs,
-) -> Result<(), CliError> {
-    let batches: Vec<RecordBatch> = rt
-        .block_on(async { s.query(q).await?.collect().await.map_err(SqlError::Engine) })
-        .map_err(sql_error)?;
+/// What statements run against: the release, and with `--as-user` that
+/// user's view of it (masked, only readable tables, audited).
+pub struct Target {
+    session: SqlSession,
+    hub: Option<(civhub_serve::Hub, civhub_serve::Principal)>,
+    as_of: AsOf,
+}
+
+/// The hub and principal of `--as-user NAME`.
+fn as_user(
+    project: &civhub_ingest::config::Project,
+    name: &str,
+) -> Result<(civhub_serve::Hub, civhub_serve::Principal), CliError> {
+    let users = civhub_serve::users::load(project).map_err(CliError::msg)?;
+    let Some(user) = users.iter().find(|u| u.name == name).cloned() else {
+        let names: Vec<&str> = users.iter().map(|u| u.name.as_str()).collect();
+        return Err(CliError::Message {
+            message: format!("no user `{name}` in access/users.toml"),
+            hint: civhub_ingest::config::diag::hint_for(name, &names).or_else(|| {
+                Some("add one with `civhub user add NAME --department D --role R`".into())
+            }),
+        });
+    };
+    let policy = civhub_serve::policy::load(project).map_err(CliError::Config)?;
+    let hub = civhub_serve::Hub::new(&project.warehouse, policy)
+        .map_err(|e| CliError::msg(format!("cannot open the audit log: {e}")))?;
+    let who = civhub_serve::Principal {
+        user,
+        interface: "cli".into(),
+        client: "local".into(),
+    };
+    Ok((hub, who))
+}
+
+fn access_error(e: civhub_serve::AccessError) -> CliError {
+    match e {
+        civhub_serve::AccessError::Sql(e) => sql_error(e),
+        other => CliError::msg(other.to_string()),
+    }
+}
+
+fn run_one(rt: &tokio::runtime::Runtime, s: &Target, q: &str, a: &SqlArgs) -> Result<(), CliError> {
+    let batches: Vec<RecordBatch> = match &s.hub {
+        None => rt
+            .block_on(async {
+                s.session
+                    .query(q)
+                    .await?
+                    .collect()
+                    .await
+                    .map_err(SqlError::Engine)
+            })
+            .map_err(sql_error)?,
+        Some((hub, who)) => rt
+            .block_on(hub.query(who, q, &s.as_of))
+            .map_err(access_error)?,
+    };
     write(&batches, a.format, a.output.as_deref())
 }
 
@@ -166,7 +223,7 @@ Read-only: queries, EXPLAIN, SHOW TABLES, SHOW COLUMNS, DESCRIBE. civhub's funct
 
 fn shell(
     rt: &tokio::runtime::Runtime,
-    s: &SqlSession,
+    s: &Target,
     project: &civhub_ingest::config::Project,
     a: &SqlArgs,
 ) -> Result<ExitCode, CliError> {
@@ -175,9 +232,9 @@ fn shell(
     let _ = ed.load_history(&history);
     eprintln!(
         "civhub sql · release {} ({}) · {} tables · \\h for help, \\q to quit",
-        s.release.number,
-        s.release.published_at,
-        s.release.tables.len()
+        s.session.release.number,
+        s.session.release.published_at,
+        s.session.release.tables.len()
     );
     let mut buf = String::new();
     loop {

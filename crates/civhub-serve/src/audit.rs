@@ -1,0 +1,111 @@
+//! The audit log (电子监察): every query, lookup and check run — who, when,
+//! from where, the statement, the tables touched, rows returned, allowed or
+//! refused — appended as one JSON line to `<warehouse>/audit/audit.jsonl`
+//! (opened append-only, flushed per entry, so it survives restarts and
+//! crashes). Only roles with `audit = true` can read it, as `audit.log`.
+
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// One audited action.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    /// When (RFC 3339, UTC, milliseconds).
+    pub at: String,
+    /// User name (`-` when authentication failed before a name was known).
+    pub user: String,
+    /// The user's department.
+    pub department: String,
+    /// The user's role.
+    pub role: String,
+    /// cli, pgwire or http.
+    pub interface: String,
+    /// Client address (or `local`).
+    pub client: String,
+    /// query, lookup, check, login.
+    pub action: String,
+    /// The statement or request.
+    pub statement: String,
+    /// Tables the statement names.
+    pub tables: Vec<String>,
+    /// Rows returned.
+    pub rows: u64,
+    /// Whether it ran.
+    pub allowed: bool,
+    /// Why it was refused or failed.
+    pub message: Option<String>,
+    /// Milliseconds.
+    pub duration_ms: u64,
+}
+
+/// The append-only log.
+#[derive(Debug)]
+pub struct Audit {
+    path: PathBuf,
+    file: Mutex<std::fs::File>,
+}
+
+impl Audit {
+    /// Opens (creating) the log of `warehouse`.
+    pub fn open(warehouse: &Path) -> std::io::Result<Arc<Audit>> {
+        let dir = warehouse.join("audit");
+        fs_err::create_dir_all(&dir)?;
+        let path = dir.join("audit.jsonl");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        Ok(Arc::new(Audit {
+            path,
+            file: Mutex::new(file),
+        }))
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends an entry. A failure to write is logged, never ignored silently.
+    pub fn record(&self, e: &Entry) {
+        let Ok(mut line) = serde_json::to_string(e) else {
+            return;
+        };
+        line.push('\n');
+        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(err) = f.write_all(line.as_bytes()).and_then(|_| f.flush()) {
+            tracing::error!("cannot write the audit log {}: {err}", self.path.display());
+        }
+    }
+}
+
+/// The schema of `audit.log`.
+pub fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("at", DataType::Utf8, true),
+        Field::new("user", DataType::Utf8, true),
+        Field::new("department", DataType::Utf8, true),
+        Field::new("role", DataType::Utf8, true),
+        Field::new("interface", DataType::Utf8, true),
+        Field::new("client", DataType::Utf8, true),
+        Field::new("action", DataType::Utf8, true),
+        Field::new("statement", DataType::Utf8, true),
+        Field::new(
+            "tables",
+            DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+            true,
+        ),
+        Field::new("rows", DataType::Int64, true),
+        Field::new("allowed", DataType::Boolean, true),
+        Field::new("message", DataType::Utf8, true),
+        Field::new("duration_ms", DataType::Int64, true),
+    ]))
+}
+
+/// Now, as the log writes it.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

@@ -1,0 +1,523 @@
+//! The HTTP API of `civhub serve`, driven as a client would: the real
+//! binary on free ports (it is started with port 0 and prints the
+//! addresses it bound), raw HTTP/1.1 over `TcpStream` (no client library).
+
+use crate::common::published_project;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn add_user(dir: &Path, name: &str, department: &str, role: &str, password: &str) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_civhub"))
+        .arg("--project")
+        .arg(dir)
+        .args([
+            "user",
+            "add",
+            name,
+            "--department",
+            department,
+            "--role",
+            role,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run civhub");
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `civhub serve` on free ports; stopped with SIGTERM.
+struct Server {
+    child: Child,
+    http: String,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_civhub"))
+            .arg("--project")
+            .arg(dir)
+            .args([
+                "serve",
+                "--pg-addr",
+                "127.0.0.1:0",
+                "--http-addr",
+                "127.0.0.1:0",
+            ])
+            .env("NO_COLOR", "1")
+            .env_remove("CIVHUB_PROJECT")
+            .env_remove("CIVHUB_WAREHOUSE")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("run civhub serve");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut http = None;
+        while http.is_none() {
+            let line = lines
+                .next()
+                .expect("civhub serve ended before printing its addresses")
+                .unwrap();
+            if let Some(a) = line.strip_prefix("http") {
+                http = Some(a.trim().trim_start_matches("http://").to_string());
+            }
+        }
+        Server {
+            child,
+            http: http.unwrap(),
+        }
+    }
+
+    /// SIGTERM, then the exit status (graceful: exit code 0).
+    fn stop(mut self) -> i32 {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let t0 = Instant::now();
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s.code().unwrap_or(-1);
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(30),
+                "civhub serve did not stop"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One request; the status and the body.
+fn call(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some(t) = token {
+        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(&body);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8(raw).expect("UTF-8 response");
+    let (head, rest) = text.split_once("\r\n\r\n").expect("a response head");
+    let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = if head.to_lowercase().contains("transfer-encoding: chunked") {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    (status, body)
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+/// Percent-encodes a query value.
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn login(addr: &str, name: &str, password: &str) -> String {
+    let (st, b) = call(
+        addr,
+        "POST",
+        "/api/token",
+        None,
+        Some(&json!({"name": name, "password": password})),
+    );
+    assert_eq!(st, 200, "{b}");
+    let v = json(&b);
+    assert!(v["expires_at"].as_str().is_some(), "{b}");
+    v["token"].as_str().unwrap().to_string()
+}
+
+fn sql(addr: &str, token: &str, q: &str) -> (u16, Value) {
+    let (st, b) = call(
+        addr,
+        "POST",
+        "/api/sql",
+        Some(token),
+        Some(&json!({"sql": q})),
+    );
+    (st, json(&b))
+}
+
+#[test]
+fn http_api_authenticates_masks_refuses_and_audits() {
+    let project = published_project();
+    let dir = project.path();
+    add_user(dir, "ana", "statistics", "analyst", "analyst-pass");
+    add_user(dir, "cw", "civil_affairs", "caseworker", "casework-pass");
+    add_user(dir, "aud", "data_resources", "auditor", "auditor-pass");
+    let server = Server::start(dir);
+    let a = server.http.clone();
+    let a = a.as_str();
+
+    // Health needs no token; nothing else is served without one.
+    let (st, b) = call(a, "GET", "/health", None, None);
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(json(&b)["release"], 1);
+    for (m, p) in [
+        ("POST", "/api/sql"),
+        ("GET", "/api/persons/P1"),
+        ("GET", "/api/catalog/search?q=x"),
+        ("GET", "/nothing"),
+    ] {
+        let (st, b) = call(a, m, p, None, Some(&json!({"sql": "SELECT 1"})));
+        assert_eq!(st, 401, "{m} {p}: {b}");
+    }
+    let (st, _) = call(
+        a,
+        "POST",
+        "/api/sql",
+        Some("not-a-token"),
+        Some(&json!({"sql": "SELECT 1"})),
+    );
+    assert_eq!(st, 401);
+    let (st, _) = call(
+        a,
+        "POST",
+        "/api/token",
+        None,
+        Some(&json!({"name": "ana", "password": "wrong-pass"})),
+    );
+    assert_eq!(st, 401);
+    let ana = login(a, "ana", "analyst-pass");
+    let cw = login(a, "cw", "casework-pass");
+    let aud = login(a, "aud", "auditor-pass");
+
+    // Clear for a caseworker, masked for an analyst.
+    let q = "SELECT gid, id_number, name FROM population.person WHERE id_number IS NOT NULL ORDER BY gid LIMIT 5";
+    let (st, clear) = sql(a, &cw, q);
+    assert_eq!(st, 200, "{clear}");
+    let (st, masked) = sql(a, &ana, q);
+    assert_eq!(st, 200, "{masked}");
+    assert_eq!(clear["columns"], json!(["gid", "id_number", "name"]));
+    for (c, m) in clear["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(masked["rows"].as_array().unwrap())
+    {
+        assert_eq!(c["gid"], m["gid"]);
+        let id = c["id_number"].as_str().unwrap();
+        assert_eq!(
+            m["id_number"],
+            format!("{}**********{}", &id[..4], &id[14..])
+        );
+        assert!(m["name"].as_str().unwrap().contains('*'));
+    }
+    let (st, csv) = call(
+        a,
+        "POST",
+        "/api/sql",
+        Some(&cw),
+        Some(&json!({"sql": q, "format": "csv"})),
+    );
+    assert_eq!(st, 200);
+    assert!(
+        csv.starts_with("gid,id_number,name\n") && csv.lines().count() == 6,
+        "{csv}"
+    );
+
+    // Refusals: 403 naming the table, 400 for what is not read-only.
+    let (st, e) = sql(a, &ana, "SELECT count(*) FROM civil_affairs.dibao_member");
+    assert_eq!(st, 403, "{e}");
+    assert!(
+        e["error"]
+            .as_str()
+            .unwrap()
+            .contains("civil_affairs.dibao_member"),
+        "{e}"
+    );
+    let (st, e) = sql(a, &cw, "DROP TABLE population.person");
+    assert_eq!(st, 400, "{e}");
+    assert!(e["error"].as_str().unwrap().contains("refused"), "{e}");
+
+    // The person 360° view: by golden id and by resident ID; masked for an analyst.
+    let gid = clear["rows"][0]["gid"].as_str().unwrap().to_string();
+    let id = clear["rows"][0]["id_number"].as_str().unwrap().to_string();
+    let (st, b) = call(a, "GET", &format!("/api/persons/{id}"), Some(&cw), None);
+    assert_eq!(st, 200, "{b}");
+    let v = json(&b);
+    assert_eq!(v["person"]["gid"], gid.as_str());
+    assert_eq!(v["person"]["id_number"], id.as_str());
+    assert!(!v["mentions"].as_array().unwrap().is_empty(), "{b}");
+    assert!(
+        v["mentions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["gid"] == gid.as_str())
+    );
+    let (st, b) = call(a, "GET", &format!("/api/persons/{gid}"), Some(&ana), None);
+    assert_eq!(st, 200, "{b}");
+    assert!(
+        json(&b)["person"]["id_number"]
+            .as_str()
+            .unwrap()
+            .contains('*'),
+        "{b}"
+    );
+    let (st, b) = call(a, "GET", &format!("/api/persons/{id}"), Some(&ana), None);
+    assert_eq!(
+        st, 404,
+        "masking cannot be undone by looking up the original: {b}"
+    );
+
+    // Catalog.
+    let (st, b) = call(
+        a,
+        "GET",
+        &format!("/api/catalog/search?q={}", enc("低保")),
+        Some(&ana),
+        None,
+    );
+    assert_eq!(st, 200, "{b}");
+    let hits = json(&b)["hits"].as_array().unwrap().clone();
+    assert!(
+        hits.iter()
+            .any(|h| h["dataset"] == "civil_affairs.dibao_member" && h["readable"] == false),
+        "{hits:?}"
+    );
+    let (st, b) = call(
+        a,
+        "GET",
+        "/api/catalog/datasets/population.person",
+        Some(&ana),
+        None,
+    );
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(json(&b)["readable"], true);
+    let (st, _) = call(a, "GET", "/api/catalog/datasets/no_such", Some(&ana), None);
+    assert_eq!(st, 404);
+
+    // The 老年证 pre-fill: name + registration place.
+    let (_, holder) = sql(
+        a,
+        &cw,
+        "SELECT p.gid, p.name, h.district FROM civil_affairs.elderly_card e JOIN population.person p ON p.gid = e.person_gid JOIN population.household_member h ON h.person_gid = p.gid WHERE e.photo_ref IS NOT NULL ORDER BY p.gid LIMIT 1",
+    );
+    let h = &holder["rows"][0];
+    let path = format!(
+        "/api/prefill/elderly-card?name={}&birthplace={}",
+        enc(h["name"].as_str().unwrap()),
+        enc(h["district"].as_str().unwrap())
+    );
+    let (st, b) = call(a, "GET", &path, Some(&cw), None);
+    assert_eq!(st, 200, "{b}");
+    let v = json(&b);
+    let m = v["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["gid"] == h["gid"])
+        .unwrap_or_else(|| panic!("{b}"));
+    assert!(m["age"].as_u64().unwrap() >= 50, "{m}");
+    assert!(
+        m["gender"].is_string() && m["address"].is_string() && m["photo_ref"].is_string(),
+        "{m}"
+    );
+    let (st, b) = call(a, "GET", &path, Some(&ana), None);
+    assert_eq!(st, 404, "an analyst sees names masked: {b}");
+
+    // A check: run by a caseworker, refused for an analyst; its findings.
+    let (st, e) = call(a, "POST", "/api/checks/dibao/run", Some(&ana), None);
+    assert_eq!(st, 403, "{e}");
+    let (st, b) = call(a, "POST", "/api/checks/dibao/run", Some(&cw), None);
+    assert_eq!(st, 200, "{b}");
+    let run = json(&b);
+    let n = run["findings"].as_u64().unwrap();
+    assert!(n > 0, "{b}");
+    let (st, b) = call(a, "GET", "/api/checks/dibao/findings", Some(&cw), None);
+    assert_eq!(st, 200, "{b}");
+    let f = json(&b);
+    assert_eq!(f["row_count"].as_u64().unwrap(), n);
+    let household = f["findings"][0]["household_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (st, b) = call(
+        a,
+        "GET",
+        &format!("/api/checks/dibao/findings?household={}", enc(&household)),
+        Some(&cw),
+        None,
+    );
+    assert_eq!(st, 200, "{b}");
+    let one = json(&b);
+    assert!(one["row_count"].as_u64().unwrap() >= 1);
+    assert!(
+        one["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["household_id"] == household.as_str())
+    );
+    let (st, _) = call(a, "GET", "/api/checks/dibao/findings", Some(&ana), None);
+    assert_eq!(st, 403);
+
+    // 32 clients for a bounded time: no error, every answer the single client's.
+    let mix: Vec<(String, Option<Value>)> = vec![
+        (
+            "/api/sql".into(),
+            Some(
+                json!({"sql": "SELECT gender, count(*) AS n FROM population.person GROUP BY gender ORDER BY gender"}),
+            ),
+        ),
+        (
+            "/api/sql".into(),
+            Some(
+                json!({"sql": format!("SELECT gid, name, address FROM population.person WHERE gid = '{gid}'")}),
+            ),
+        ),
+        (format!("/api/persons/{gid}"), None),
+    ];
+    let tokens = [ana.clone(), cw.clone()];
+    let expected: Vec<Vec<String>> = tokens
+        .iter()
+        .map(|t| {
+            mix.iter()
+                .map(|(p, body)| {
+                    let (st, b) = call(
+                        a,
+                        if body.is_some() { "POST" } else { "GET" },
+                        p,
+                        Some(t),
+                        body.as_ref(),
+                    );
+                    assert_eq!(st, 200, "{b}");
+                    b
+                })
+                .collect()
+        })
+        .collect();
+    let until = Instant::now() + Duration::from_secs(5);
+    let made: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..32)
+            .map(|i| {
+                let (mix, tokens, expected) = (&mix, &tokens, &expected);
+                s.spawn(move || {
+                    let mut n = 0;
+                    while Instant::now() < until {
+                        let u = (i + n) % 2;
+                        let k = (i + n) % mix.len();
+                        let (p, body) = &mix[k];
+                        let (st, b) = call(
+                            a,
+                            if body.is_some() { "POST" } else { "GET" },
+                            p,
+                            Some(&tokens[u]),
+                            body.as_ref(),
+                        );
+                        assert_eq!(st, 200, "client {i}: {b}");
+                        assert_eq!(b, expected[u][k], "client {i}, request {k}");
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert!(made >= 32, "each client made at least one request: {made}");
+
+    // An auditor finds every one of them.
+    let (st, v) = sql(
+        a,
+        &aud,
+        "SELECT user, action, allowed, count(*) AS n FROM audit.log WHERE interface = 'http' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    );
+    assert_eq!(st, 200, "{v}");
+    let rows = v["rows"].as_array().unwrap();
+    let allowed: u64 = rows
+        .iter()
+        .filter(|r| {
+            (r["user"] == "ana" || r["user"] == "cw")
+                && r["allowed"] == true
+                && r["action"] != "login"
+        })
+        .map(|r| r["n"].as_u64().unwrap())
+        .sum();
+    assert!(
+        allowed >= made as u64,
+        "{allowed} audited < {made} made: {rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["user"] == "ana" && r["action"] == "query" && r["allowed"] == false)
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["user"] == "cw" && r["action"] == "check" && r["allowed"] == true)
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["user"] == "ana" && r["action"] == "check" && r["allowed"] == false)
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["action"] == "login" && r["allowed"] == false)
+    );
+    let (st, _) = sql(a, &ana, "SELECT count(*) FROM audit.log");
+    assert_eq!(st, 403);
+
+    assert_eq!(server.stop(), 0, "a graceful stop on SIGTERM");
+}
