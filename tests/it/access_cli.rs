@@ -1,37 +1,8 @@
 //! Users, access by sharing type, masking and the audit log through
 //! `civhub user` and `civhub sql --as-user`.
 
-use crate::common::{Run, civhub_in, published_project};
-use std::io::Write;
+use crate::common::{add_user, civhub_in, published_project};
 use std::path::Path;
-use std::process::{Command, Stdio};
-
-fn add_user(dir: &Path, name: &str, department: &str, role: &str, password: &str) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_civhub"))
-        .arg("--project")
-        .arg(dir)
-        .args([
-            "user",
-            "add",
-            name,
-            "--department",
-            department,
-            "--role",
-            role,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run civhub");
-    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 fn rows(dir: &Path, user: &str, sql: &str) -> Result<Vec<serde_json::Value>, String> {
     let r = civhub_in(dir, &["sql", "--as-user", user, "--format", "json", sql]);

@@ -285,3 +285,35 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// `civhub user add`, the password on stdin.
+pub fn add_user(dir: &Path, name: &str, department: &str, role: &str, password: &str) -> Run {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_civhub"))
+        .arg("--project")
+        .arg(dir)
+        .args([
+            "user",
+            "add",
+            name,
+            "--department",
+            department,
+            "--role",
+            role,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run civhub");
+    std::io::Write::write_all(
+        &mut child.stdin.take().unwrap(),
+        format!("{password}\n").as_bytes(),
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}

@@ -11,30 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn add_user(dir: &Path, name: &str, department: &str, role: &str, password: &str) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_civhub"))
-        .arg("--project")
-        .arg(dir)
-        .args([
-            "user",
-            "add",
-            name,
-            "--department",
-            department,
-            "--role",
-            role,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run civhub");
-    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let r = crate::common::add_user(dir, name, department, role, password);
+    assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
 /// `civhub serve` on free ports; stopped with SIGTERM.
