@@ -433,3 +433,44 @@ fn a_broken_rule_is_reported_with_file_and_line() {
         "nothing written"
     );
 }
+
+#[test]
+fn a_district_value_applies_in_its_district_only() {
+    let project = published_project();
+    let dir = project.path();
+    let path = dir.join("pipelines/checks/dibao.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let old = "values = [{ from = \"2024-01-01\", value = 100000 }]";
+    assert!(text.contains(old));
+    std::fs::write(
+        &path,
+        text.replace(
+            old,
+            "values = [{ from = \"2024-01-01\", value = 100000 }, { from = \"2024-01-01\", district = \"黄山区\", value = 5000000 }]",
+        ),
+    )
+    .unwrap();
+    let v = json(dir, &["dibao"]);
+    let got = flagged(&v);
+    // 黄山区's planted company (capital 1,110,000) is under its own threshold now;
+    // 徽州区's individual business (250,000) is still over the general one.
+    assert!(!got.contains(&("DB3410031700026".to_string(), "business".to_string())));
+    assert!(got.contains(&("DB3410042000019".to_string(), "business".to_string())));
+    let q = civhub_in(
+        dir,
+        &[
+            "sql",
+            "--format",
+            "json",
+            "SELECT parameters FROM checks.dibao_findings WHERE household_id = 'DB3410042000019' AND rule = 'business'",
+        ],
+    );
+    let rows: serde_json::Value = serde_json::from_str(&q.stdout).unwrap();
+    assert!(
+        rows[0]["parameters"]
+            .as_str()
+            .unwrap()
+            .contains("\"capital_threshold\":\"100000\""),
+        "{rows}"
+    );
+}

@@ -460,7 +460,9 @@ pub async fn evaluate(
             parameters: BTreeMap::new(),
         })
         .collect();
-    let mut rule_meta: BTreeMap<String, (String, String)> = BTreeMap::new();
+    // Parameter values and table versions each rule used, per district:
+    // districts with different values ran as different groups.
+    let mut rule_meta: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
     for (params, districts) in profiles.values() {
         // This profile's subjects as the `subjects` table.
         let batches = filter_districts(check, &subjects, districts)?;
@@ -548,13 +550,13 @@ pub async fn evaluate(
             let versions = version_of(refs);
             all_versions.extend(versions.clone());
             summaries[i].parameters = used.clone();
-            rule_meta.insert(
-                rule.id.clone(),
-                (
-                    serde_json::to_string(&used).unwrap_or_default(),
-                    serde_json::to_string(&versions).unwrap_or_default(),
-                ),
+            let meta = (
+                serde_json::to_string(&used).unwrap_or_default(),
+                serde_json::to_string(&versions).unwrap_or_default(),
             );
+            for d in districts {
+                rule_meta.insert((rule.id.clone(), d.clone()), meta.clone());
+            }
         }
     }
 
@@ -577,7 +579,11 @@ pub async fn evaluate(
         let hh = by_household.get(e.household_id.as_str());
         let member = by_member.get(&(e.household_id.clone(), e.member_gid.clone()));
         let rule = rules[e.rule.as_str()];
-        let (params, versions) = rule_meta.get(&e.rule).cloned().unwrap_or_default();
+        let district = hh.map(|h| h.district.clone()).unwrap_or_default();
+        let (params, versions) = rule_meta
+            .get(&(e.rule.clone(), district))
+            .cloned()
+            .unwrap_or_default();
         let f = Finding {
             finding_id: id.clone(),
             rule: e.rule.clone(),
