@@ -66,6 +66,12 @@ where
 
 proptest! {
     #[test]
+    fn clean_fast_path_agrees_with_the_character_loop(s in any_text(), t in export_like()) {
+        prop_assert_eq!(text::clean(&s), text::clean_chars(&s));
+        prop_assert_eq!(text::clean(&t), text::clean_chars(&t));
+    }
+
+    #[test]
     fn nothing_panics(s in any_text()) {
         let _ = text::clean(&s);
         let _ = text::to_halfwidth(&s);

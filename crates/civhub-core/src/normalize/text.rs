@@ -45,6 +45,42 @@ pub fn is_han(c: char) -> bool {
 /// to space, zero-width characters and control characters other than
 /// whitespace removed, whitespace runs collapsed to one space, trimmed.
 pub fn clean(raw: &str) -> String {
+    if is_clean(raw.as_bytes()) {
+        return raw.to_string();
+    }
+    clean_chars(raw)
+}
+
+/// True when [`clean`] would return `raw` unchanged, decided on bytes: ASCII
+/// is printable with single inner spaces, and no multi-byte character starts
+/// with a lead byte that can begin a character `clean` changes (C2: U+0080–
+/// U+00BF controls and no-break space; E1: U+1680; E2: U+2000–U+2FFF spaces,
+/// zero-width characters; E3: U+3000; EF: full-width forms, U+FEFF). Most
+/// cells — digits, codes, Chinese text (lead bytes E4–E9) — pass.
+fn is_clean(b: &[u8]) -> bool {
+    if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
+        return false;
+    }
+    let mut prev_space = false;
+    for &x in b {
+        match x {
+            b' ' => {
+                if prev_space {
+                    return false;
+                }
+                prev_space = true;
+                continue;
+            }
+            0x21..=0x7E | 0x80..=0xC1 | 0xC3..=0xE0 | 0xE4..=0xEE | 0xF0..=0xFF => {}
+            _ => return false,
+        }
+        prev_space = false;
+    }
+    true
+}
+
+/// [`clean`] character by character.
+pub(crate) fn clean_chars(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut pending_space = false;
     for c in raw.chars().map(halfwidth_char) {
@@ -92,6 +128,33 @@ mod tests {
         assert_eq!(clean("\u{FEFF}张\u{200B}三"), "张三");
         assert_eq!(clean("a \u{200B} b"), "a b");
         assert_eq!(clean("a\u{0}b\u{7F}c"), "abc");
+    }
+
+    #[test]
+    fn the_byte_check_agrees_with_the_character_loop() {
+        for s in [
+            "张三",
+            "a b",
+            "a  b",
+            " a",
+            "a ",
+            "1234",
+            "ｘ",
+            "\u{3000}",
+            "a\u{A0}b",
+            "a\u{85}b",
+            "a\u{1680}b",
+            "a\u{2009}b",
+            "a\u{200B}b",
+            "\u{FEFF}",
+            "é",
+            "ü·x",
+            "𠀀",
+            "a\tb",
+            "",
+        ] {
+            assert_eq!(clean(s), clean_chars(s), "{s:?}");
+        }
     }
 
     #[test]
