@@ -8,10 +8,14 @@ Starts `civhub serve` over the published project (adding a caseworker
 `pgbench`), then each client thread keeps one connection and runs a mix:
 90% a point lookup of a person by resident ID (a parameterized query: the
 extended protocol), 10% an aggregation (persons per district and gender).
-Not a test: prints a Markdown table.
+Not a test: prints a Markdown table. The last column is the server's CPU
+time (user + system, from /proc on Linux) per query: unlike queries per
+second it does not move with whatever else the machine runs, so it shows
+whether more clients make each query dearer.
 """
 
 import argparse
+import os
 import random
 import signal
 import subprocess
@@ -26,6 +30,16 @@ AGGREGATION = (
     "SELECT h.district, p.gender, count(*) AS n FROM population.person p "
     "JOIN population.household_member h ON h.person_gid = p.gid GROUP BY 1, 2 ORDER BY 1, 2"
 )
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of a process so far (NaN off Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
 
 
 def pct(xs, p):
@@ -59,8 +73,9 @@ def main():
             ids = [r[0] for r in c.execute(
                 "SELECT id_number FROM population.person WHERE id_number IS NOT NULL LIMIT 500").fetchall()]
         print(f"server {url}, {len(ids)} resident IDs sampled, {a.seconds:g} s per level\n")
-        print("| clients | queries | errors | q/s | p50 ms | p95 ms | p99 ms | lookup p50 | aggregation p50 |")
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("| clients | queries | errors | q/s | p50 ms | p95 ms | p99 ms | lookup p50 | aggregation p50 "
+              "| server CPU ms/query |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for n in [int(x) for x in a.clients.split(",")]:
             lat = {"lookup": [], "aggregation": []}
             errors = []
@@ -97,16 +112,18 @@ def main():
                                 errors.append(f"wrong answer for {kind}")
 
             t0 = time.perf_counter()
+            cpu0 = cpu_seconds(server.pid)
             threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
             wall = time.perf_counter() - t0
+            cpu = cpu_seconds(server.pid) - cpu0
             all_ = lat["lookup"] + lat["aggregation"]
             print(f"| {n} | {len(all_)} | {len(errors)} | {len(all_) / wall:.1f} | {pct(all_, 50):.1f} | "
                   f"{pct(all_, 95):.1f} | {pct(all_, 99):.1f} | {pct(lat['lookup'], 50):.1f} | "
-                  f"{pct(lat['aggregation'], 50):.1f} |", flush=True)
+                  f"{pct(lat['aggregation'], 50):.1f} | {cpu * 1000 / max(len(all_), 1):.1f} |", flush=True)
             for e in errors[:3]:
                 print("  error:", e, file=sys.stderr)
     finally:

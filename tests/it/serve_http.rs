@@ -353,8 +353,62 @@ fn http_api_authenticates_masks_refuses_and_audits() {
         m["gender"].is_string() && m["address"].is_string() && m["photo_ref"].is_string(),
         "{m}"
     );
+    // A caseworker is cleared for the card's photo reference (access/policy.toml).
+    let (_, photo) = sql(
+        a,
+        &cw,
+        &format!(
+            "SELECT photo_ref FROM civil_affairs.elderly_card WHERE person_gid = '{}' AND photo_ref IS NOT NULL",
+            h["gid"].as_str().unwrap()
+        ),
+    );
+    let clear_photo = photo["rows"][0]["photo_ref"].as_str().unwrap().to_string();
+    assert!(!clear_photo.contains('*'), "{photo}");
+    assert_eq!(m["photo_ref"], clear_photo.as_str(), "{m}");
+    assert_eq!(m["name"], h["name"], "{m}");
+    // An analyst, who sees names masked, is matched on the real name inside
+    // the server, and gets the same person back masked for the role.
     let (st, b) = call(a, "GET", &path, Some(&ana), None);
-    assert_eq!(st, 404, "an analyst sees names masked: {b}");
+    assert_eq!(
+        st, 200,
+        "the pre-fill matches real values for every role: {b}"
+    );
+    let v = json(&b);
+    let m = v["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["gid"] == h["gid"])
+        .unwrap_or_else(|| panic!("{b}"));
+    let masked_name = m["name"].as_str().unwrap();
+    assert!(
+        masked_name.contains('*') && masked_name != h["name"].as_str().unwrap(),
+        "{m}"
+    );
+    assert!(m["address"].as_str().is_none_or(|s| s.contains('*')), "{m}");
+    assert!(m["age"].is_null() && m["birth_date"].is_null(), "{m}");
+    assert!(
+        m["photo_ref"]
+            .as_str()
+            .is_none_or(|p| p.contains('*') && p != clear_photo),
+        "{m}"
+    );
+    assert_eq!(
+        v["masked_columns"]["population.person"]["name"], "name",
+        "{b}"
+    );
+    let (st, b) = call(
+        a,
+        "GET",
+        &format!(
+            "/api/prefill/elderly-card?name={}&birthplace={}",
+            enc(masked_name),
+            enc(h["district"].as_str().unwrap())
+        ),
+        Some(&ana),
+        None,
+    );
+    assert_eq!(st, 404, "a mask is not a name: {b}");
 
     // A check: run by a caseworker, refused for an analyst; its findings.
     let (st, e) = call(a, "POST", "/api/checks/dibao/run", Some(&ana), None);
@@ -488,6 +542,22 @@ fn http_api_authenticates_masks_refuses_and_audits() {
     );
     assert!(
         rows.iter()
+            .any(|r| r["user"] == "ana" && r["action"] == "lookup" && r["allowed"] == true)
+    );
+    let (st, v) = sql(
+        a,
+        &aud,
+        "SELECT statement, tables FROM audit.log WHERE interface = 'http' AND user = 'ana' AND statement LIKE 'prefill%' AND allowed",
+    );
+    assert_eq!(st, 200, "{v}");
+    assert!(
+        v["rows"][0]["tables"]
+            .to_string()
+            .contains("population.person"),
+        "the pre-fill is audited with the tables it read: {v}"
+    );
+    assert!(
+        rows.iter()
             .any(|r| r["user"] == "ana" && r["action"] == "check" && r["allowed"] == false)
     );
     assert!(
@@ -498,4 +568,79 @@ fn http_api_authenticates_masks_refuses_and_audits() {
     assert_eq!(st, 403);
 
     assert_eq!(server.stop(), 0, "a graceful stop on SIGTERM");
+}
+
+/// The limits of `access/policy.toml` `[limits]`, made tiny: each one
+/// exceeded gets its own clear answer — 503 for more requests in flight
+/// than `max-connections` (at once, not queued), 413 for more rows than
+/// `max-rows`, 408 for a query longer than `timeout-seconds` (which is
+/// stopped, so the server serves the next request).
+#[test]
+fn http_limits_are_answered_clearly() {
+    let project = published_project();
+    let dir = project.path();
+    add_user(dir, "cw", "civil_affairs", "caseworker", "casework-pass");
+    let policy = dir.join("access/policy.toml");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    let (head, _) = text.split_once("[limits]").expect("a [limits] section");
+    std::fs::write(
+        &policy,
+        format!(
+            "{head}[limits]\nmax-rows = 5\ntimeout-seconds = 2\nmax-connections = 1\nrunning-queries = 1\n"
+        ),
+    )
+    .unwrap();
+    let server = Server::start(dir);
+    let a = server.http.clone();
+    let a = a.as_str();
+    let cw = login(a, "cw", "casework-pass");
+
+    let (st, e) = sql(a, &cw, "SELECT * FROM generate_series(1, 10)");
+    assert_eq!(st, 413, "{e}");
+    assert!(e["error"].as_str().unwrap().contains("max-rows"), "{e}");
+    let (st, e) = sql(a, &cw, "SELECT * FROM generate_series(1, 5)");
+    assert_eq!(st, 200, "{e}");
+
+    // One slow query holds the only request slot; a second request meanwhile
+    // is turned away at once; the slow one is stopped at its time limit.
+    let slow = "SELECT max(value % 7) AS m FROM generate_series(1, 100000000000)";
+    let t0 = Instant::now();
+    let (timed_out, busy) = std::thread::scope(|s| {
+        let held = s.spawn(|| sql(a, &cw, slow));
+        let mut busy = None;
+        while t0.elapsed() < Duration::from_millis(1500) {
+            std::thread::sleep(Duration::from_millis(100));
+            let (st, b) = call(
+                a,
+                "POST",
+                "/api/sql",
+                Some(&cw),
+                Some(&json!({"sql": "SELECT 1"})),
+            );
+            if st == 503 {
+                busy = Some(json(&b));
+                break;
+            }
+        }
+        (held.join().unwrap(), busy)
+    });
+    let busy = busy.expect("a request while the slot is held gets 503");
+    assert!(
+        busy["error"].as_str().unwrap().contains("max-connections"),
+        "{busy}"
+    );
+    assert_eq!(busy["hint"], "retry in a moment", "{busy}");
+    let (st, e) = timed_out;
+    assert_eq!(st, 408, "{e}");
+    assert!(
+        e["error"].as_str().unwrap().contains("timeout-seconds"),
+        "{e}"
+    );
+    assert!(
+        t0.elapsed() < Duration::from_secs(30),
+        "the slow query was stopped at its limit"
+    );
+    let (st, e) = sql(a, &cw, "SELECT count(*) AS n FROM population.person");
+    assert_eq!(st, 200, "served again once the slot is free: {e}");
+    assert_eq!(server.stop(), 0);
 }

@@ -14,6 +14,7 @@
 //! DataFusion's `SQLOptions`), and every statement is audited.
 
 use crate::audit::{self, Audit, Entry};
+use crate::exec::Executor;
 use crate::policy::{Policy, Role};
 use crate::users::User;
 use arrow::array::{Array, AsArray, StringArray};
@@ -29,8 +30,8 @@ use datafusion::sql::parser::DFParser;
 use futures::StreamExt;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Instant, SystemTime};
 
 /// Who is asking, and through what.
 #[derive(Debug, Clone)]
@@ -55,6 +56,10 @@ pub enum AccessError {
     /// A limit was exceeded.
     #[error("{0}")]
     Limit(String),
+    /// The server is too busy to run the query now (no query slot within
+    /// the time limit), or the query runtime failed.
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl From<DataFusionError> for AccessError {
@@ -73,6 +78,10 @@ pub struct Hub {
     pub audit: Arc<Audit>,
     raw: Mutex<Option<Arc<SqlSession>>>,
     sessions: Mutex<BTreeMap<(u64, String), Arc<UserSession>>>,
+    /// `current.json`'s modification time and length when it named this release.
+    current: Mutex<Option<(SystemTime, u64, u64)>>,
+    /// Where queries execute.
+    pub executor: Executor,
 }
 
 /// Catalog facts about one published table.
@@ -88,11 +97,54 @@ impl Hub {
     pub fn new(warehouse: &Path, policy: Policy) -> std::io::Result<Hub> {
         Ok(Hub {
             warehouse: warehouse.to_path_buf(),
-            policy,
             audit: Audit::open(warehouse)?,
             raw: Mutex::new(None),
             sessions: Mutex::new(BTreeMap::new()),
+            current: Mutex::new(None),
+            executor: Executor::new(0, policy.limits.running_queries),
+            policy,
         })
+    }
+
+    /// The number of the latest release. `current.json` is read again only
+    /// when it changed (a publish replaces it), not for every statement.
+    fn current_release(&self) -> Result<u64, AccessError> {
+        let path = civhub_warehouse::release::published_dir(&self.warehouse)
+            .join("_releases")
+            .join("current.json");
+        let stamp = fs_err::metadata(&path)
+            .ok()
+            .and_then(|m| Some((m.modified().ok()?, m.len())));
+        if let (Some((at, len)), Some((c_at, c_len, n))) =
+            (stamp, *self.current.lock().expect("lock"))
+            && at == c_at
+            && len == c_len
+        {
+            return Ok(n);
+        }
+        let n = civhub_warehouse::release::current(&self.warehouse)
+            .ok_or(SqlError::NothingPublished)?
+            .number;
+        *self.current.lock().expect("lock") = stamp.map(|(at, len)| (at, len, n));
+        Ok(n)
+    }
+
+    /// The unmasked session of the latest release, for services that must
+    /// match on real values inside the server (the pre-fill): never handed
+    /// to a user, and what it returns is masked again before it leaves.
+    pub(crate) async fn raw_latest(&self) -> Result<Arc<SqlSession>, AccessError> {
+        self.raw(&AsOf::Latest).await
+    }
+
+    /// Runs a planned query on the [`Executor`] within the policy's limits.
+    pub async fn collect(
+        &self,
+        df: datafusion::dataframe::DataFrame,
+    ) -> Result<Vec<RecordBatch>, AccessError> {
+        let max = self.policy.limits.max_rows;
+        self.executor
+            .run(&self.policy.limits, collect_rows(df, max))
+            .await
     }
 
     /// The raw session of the latest release (reopened when a newer release appears).
@@ -100,9 +152,7 @@ impl Hub {
         if *as_of != AsOf::Latest {
             return Ok(Arc::new(session::open(&self.warehouse, as_of).await?));
         }
-        let current = civhub_warehouse::release::current(&self.warehouse)
-            .ok_or(SqlError::NothingPublished)?
-            .number;
+        let current = self.current_release()?;
         if let Some(s) = self.raw.lock().expect("lock").as_ref()
             && s.release.number == current
         {
@@ -144,7 +194,7 @@ impl Hub {
         let result = async {
             let s = self.session(&who.user, as_of).await?;
             let df = s.plan(sql).await?;
-            collect_limited(df, &self.policy.limits).await
+            self.collect(df).await
         }
         .await;
         let rows = result
@@ -165,6 +215,31 @@ impl Hub {
         error: Option<&AccessError>,
         t0: Instant,
     ) {
+        self.record_tables(
+            who,
+            action,
+            statement,
+            tables_named(statement),
+            rows,
+            error,
+            t0,
+        );
+    }
+
+    /// [`Hub::record`] with the tables named explicitly (when the statement
+    /// itself, e.g. a `DECLARE … CURSOR FOR query`, is not one the table
+    /// resolver reads).
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_tables(
+        &self,
+        who: &Principal,
+        action: &str,
+        statement: &str,
+        tables: Vec<String>,
+        rows: u64,
+        error: Option<&AccessError>,
+        t0: Instant,
+    ) {
         self.audit.record(&Entry {
             at: audit::now(),
             user: who.user.name.clone(),
@@ -174,7 +249,7 @@ impl Hub {
             client: who.client.clone(),
             action: action.into(),
             statement: statement.into(),
-            tables: tables_named(statement),
+            tables,
             rows,
             allowed: error.is_none(),
             message: error.map(|e| e.to_string()),
@@ -183,43 +258,39 @@ impl Hub {
     }
 }
 
-/// Collects a query's result within the limits.
-pub async fn collect_limited(
+/// Collects a query's result, refusing it once it passes `max` rows. (The
+/// time limit is the [`Executor`]'s.)
+pub async fn collect_rows(
     df: datafusion::dataframe::DataFrame,
-    limits: &crate::policy::Limits,
+    max: usize,
 ) -> Result<Vec<RecordBatch>, AccessError> {
-    let max = limits.max_rows;
-    let work = async {
-        let mut stream = df.execute_stream().await?;
-        let mut out = Vec::new();
-        let mut rows = 0usize;
-        while let Some(b) = stream.next().await {
-            let b = b?;
-            rows += b.num_rows();
-            if rows > max {
-                return Err(AccessError::Limit(format!(
-                    "the query returns more than {max} rows, the limit per query (access/policy.toml [limits] max-rows); add a LIMIT or aggregate"
-                )));
-            }
-            out.push(b);
+    let mut stream = df.execute_stream().await?;
+    let mut out = Vec::new();
+    let mut rows = 0usize;
+    while let Some(b) = stream.next().await {
+        let b = b?;
+        rows += b.num_rows();
+        if rows > max {
+            return Err(AccessError::Limit(format!(
+                "the query returns more than {max} rows, the limit per query (access/policy.toml [limits] max-rows); add a LIMIT or aggregate"
+            )));
         }
-        Ok(out)
-    };
-    match tokio::time::timeout(Duration::from_secs(limits.timeout_seconds), work).await {
-        Ok(r) => r,
-        Err(_) => Err(AccessError::Limit(format!(
-            "the query ran longer than {} s, the limit per query (access/policy.toml [limits] timeout-seconds)",
-            limits.timeout_seconds
-        ))),
+        out.push(b);
     }
+    Ok(out)
 }
 
 /// Tables (`schema.table`) a statement names; empty when it does not parse.
 pub fn tables_named(sql: &str) -> Vec<String> {
+    // Resolving names needs a session state, not a particular one: one is
+    // built once rather than per statement (building one registers every
+    // function, which cost more than planning a point lookup).
+    static STATE: LazyLock<datafusion::execution::SessionState> =
+        LazyLock::new(|| SessionContext::new().state());
     let Ok(statements) = DFParser::parse_sql(sql) else {
         return Vec::new();
     };
-    let state = SessionContext::new().state();
+    let state = &*STATE;
     let mut out = BTreeSet::new();
     for s in statements {
         if let Ok(refs) = state.resolve_table_references(&s) {
@@ -432,7 +503,7 @@ async fn build(
             .map(|f| {
                 let c = f.name();
                 match pii.get(c) {
-                    Some(class) if !role.cleared(class) => {
+                    Some(class) if !role.cleared_column(name, c, class) => {
                         cols.insert(c.clone(), class.clone());
                         let e = if matches!(
                             f.data_type(),

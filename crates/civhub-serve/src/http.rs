@@ -18,7 +18,7 @@
 //! to a query. Values from the request are only ever embedded in that SQL
 //! after [`literal`] has checked them, never as identifiers.
 
-use crate::access::{AccessError, Hub, Principal, UserSession, collect_limited};
+use crate::access::{AccessError, Hub, Principal, UserSession};
 use crate::audit::{self, Entry};
 use crate::users::{self, User};
 use arrow::record_batch::RecordBatch;
@@ -159,6 +159,9 @@ impl From<&AccessError> for ApiError {
                 ApiError::new(StatusCode::REQUEST_TIMEOUT, m.clone())
             }
             AccessError::Limit(m) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, m.clone()),
+            AccessError::Busy(m) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, m.clone()).hint("retry in a moment")
+            }
             AccessError::Sql(s) => ApiError::from(s),
         }
     }
@@ -478,7 +481,7 @@ async fn rows(
     sql: &str,
 ) -> Result<Vec<Map<String, Value>>, ApiError> {
     let df = session.plan(sql).await?;
-    let batches = collect_limited(df, &app.hub.policy.limits).await?;
+    let batches = app.hub.collect(df).await?;
     json_rows(&batches)
 }
 
@@ -705,6 +708,13 @@ fn age(birth: &Value) -> Value {
 
 /// The 老年证 (elderly card) application pre-fill: name + original
 /// household-registration place → age, gender, address, photo reference.
+///
+/// A service of the hub, not a query of the caller's: the name and place
+/// are matched on the real values inside the server (a role that sees names
+/// masked could never match them through its own session), over the tables
+/// the caller may read. What is returned is then read through the caller's
+/// own session, by golden id, so every field comes back masked exactly as
+/// the role requires. The lookup is audited with both statements.
 async fn prefill_elderly_card(
     State(app): State<App>,
     Extension(who): Extension<Principal>,
@@ -720,24 +730,76 @@ async fn prefill_elderly_card(
     let a = app.clone();
     lookup(&app, &who, &what, |s, mut sqls| async move {
         let app = a;
-        // The household register of public security, where the user may read it.
-        let (reg_join, reg_match) = if s.tables.contains("public_security.household_registration") {
+        if let Some(why) = s.denied.get("population.person") {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!("permission denied: you may not read `population.person`: {why}"),
+            ));
+        }
+        let reads = |t: &str| s.tables.contains(t);
+        let members = reads("population.household_member");
+        let register = reads("public_security.household_registration");
+        let cards = reads("civil_affairs.elderly_card");
+        // 1. Who matches: on the real values, over the readable tables only.
+        let mut joins = String::new();
+        let mut places = format!("starts_with(p.address, {place})");
+        if members {
+            joins.push_str(" LEFT JOIN population.household_member h ON h.person_gid = p.gid");
+            places.push_str(&format!(" OR strpos({place}, h.district) > 0"));
+        }
+        if register {
+            joins.push_str(
+                " LEFT JOIN public_security.household_registration r ON r.person_gid = p.gid",
+            );
+            places.push_str(&format!(
+                " OR starts_with(r.address, {place}) OR strpos({place}, r.district) > 0"
+            ));
+        }
+        let q = format!(
+            "SELECT DISTINCT p.gid FROM population.person p{joins} \
+             WHERE p.name = {name} AND ({places}) ORDER BY p.gid LIMIT {MAX_MATCHES}"
+        );
+        let raw = app.hub.raw_latest().await?;
+        let df = raw.ctx.sql(&q).await.map_err(AccessError::from)?;
+        let gids: Vec<String> = json_rows(&app.hub.collect(df).await?)?
+            .iter()
+            .filter_map(|r| r["gid"].as_str().map(str::to_string))
+            .collect();
+        sqls.push(q);
+        if gids.is_empty() {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("no person named {name} registered in {place}"),
+            )
+            .hint("the place is a district (歙县), a longer place containing it (黄山市歙县) or the start of the address"));
+        }
+        // 2. What is returned: through the caller's session, masked for the role.
+        let ids: Vec<String> = gids
+            .iter()
+            .map(|g| literal("gid", g))
+            .collect::<Result<_, _>>()?;
+        let null = "CAST(NULL AS VARCHAR)";
+        let (member_cols, member_join) = if members {
             (
-                "LEFT JOIN public_security.household_registration r ON r.person_gid = p.gid",
-                format!(" OR starts_with(r.address, {place}) OR strpos({place}, r.district) > 0"),
+                "h.district AS registered_district, h.household_no".to_string(),
+                " LEFT JOIN population.household_member h ON h.person_gid = p.gid",
             )
         } else {
-            ("", String::new())
+            (format!("{null} AS registered_district, {null} AS household_no"), "")
+        };
+        let (card_cols, card_join) = if cards {
+            (
+                "e.license_no AS elderly_card_no, e.photo_ref".to_string(),
+                " LEFT JOIN civil_affairs.elderly_card e ON e.person_gid = p.gid",
+            )
+        } else {
+            (format!("{null} AS elderly_card_no, {null} AS photo_ref"), "")
         };
         let q = format!(
-            "SELECT p.gid, p.name, p.gender, p.birth_date, p.address, h.district AS registered_district, \
-             h.household_no, e.license_no AS elderly_card_no, e.photo_ref \
-             FROM population.person p \
-             LEFT JOIN population.household_member h ON h.person_gid = p.gid \
-             LEFT JOIN civil_affairs.elderly_card e ON e.person_gid = p.gid \
-             {reg_join} \
-             WHERE p.name = {name} AND (starts_with(p.address, {place}) OR strpos({place}, h.district) > 0{reg_match}) \
-             ORDER BY p.gid, e.license_no"
+            "SELECT p.gid, p.name, p.gender, p.birth_date, p.address, {member_cols}, {card_cols} \
+             FROM population.person p{member_join}{card_join} \
+             WHERE p.gid IN ({}) ORDER BY p.gid, elderly_card_no",
+            ids.join(", ")
         );
         let found = rows(&app, &s, &q).await?;
         sqls.push(q);
@@ -746,6 +808,7 @@ async fn prefill_elderly_card(
             let gid = r["gid"].as_str().unwrap_or_default().to_string();
             let e = by_gid.entry(gid).or_insert_with(|| {
                 let mut m = r.clone();
+                // NULL where the role sees birth dates masked: an age is one.
                 m.insert("age".into(), age(&r["birth_date"]));
                 m
             });
@@ -754,26 +817,42 @@ async fn prefill_elderly_card(
                 e.insert("elderly_card_no".into(), r["elderly_card_no"].clone());
             }
         }
-        if by_gid.is_empty() {
-            let mut e = ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("no person named {name} registered in {place}"),
-            );
-            if s.masked.get("population.person").is_some_and(|m| m.contains_key("name")) {
-                e = e.hint("your role sees names masked, so it cannot look people up by name");
-            }
-            return Err(e);
-        }
         let n = by_gid.len() as u64;
         let matches: Vec<Map<String, Value>> = by_gid.into_values().collect();
+        let masked: BTreeMap<&str, _> = [
+            "population.person",
+            "population.household_member",
+            "civil_affairs.elderly_card",
+        ]
+        .into_iter()
+        .filter_map(|t| Some((t, s.masked.get(t)?)))
+        .collect();
+        let unreadable: Vec<&str> = [
+            ("population.household_member", members),
+            ("civil_affairs.elderly_card", cards),
+        ]
+        .into_iter()
+        .filter(|(_, r)| !r)
+        .map(|(t, _)| t)
+        .collect();
         Ok((
-            json!({"name": p.name.trim(), "birthplace": p.birthplace.trim(), "matches": matches, "release": s.release}),
+            json!({
+                "name": p.name.trim(),
+                "birthplace": p.birthplace.trim(),
+                "matches": matches,
+                "masked_columns": masked,
+                "not_readable": unreadable,
+                "release": s.release,
+            }),
             sqls,
             n,
         ))
     })
     .await
 }
+
+/// At most this many people are returned for one name and place.
+const MAX_MATCHES: usize = 50;
 
 /// A check id as written in `pipelines/checks/` (letters, digits, `_`).
 fn check_id(id: &str) -> Result<String, ApiError> {

@@ -27,12 +27,26 @@ pub struct Role {
     /// Reads the audit log.
     #[serde(default)]
     pub audit: bool,
+    /// Columns shown in clear whatever their PII class, as
+    /// `schema.table.column` (the table part may end in `*`): a clearance
+    /// for one column where clearing the whole class would show far more.
+    #[serde(default)]
+    pub columns: Vec<String>,
 }
 
 impl Role {
     /// Whether values of `class` are shown in clear.
     pub fn cleared(&self, class: &str) -> bool {
         class == "none" || self.pii.iter().any(|p| p == "*" || p == class)
+    }
+
+    /// Whether column `column` of `table`, of PII class `class`, is shown in clear.
+    pub fn cleared_column(&self, table: &str, column: &str, class: &str) -> bool {
+        self.cleared(class)
+            || self.columns.iter().any(|p| {
+                p.rsplit_once('.')
+                    .is_some_and(|(t, c)| c == column && matches(t, table))
+            })
     }
 }
 
@@ -82,6 +96,10 @@ pub struct Limits {
     /// Concurrent connections or requests.
     #[serde(default = "default_connections")]
     pub max_connections: usize,
+    /// Queries executing at once, on the query runtime (0: four per CPU
+    /// core); the others wait their turn, within `timeout-seconds`.
+    #[serde(default)]
+    pub running_queries: usize,
 }
 
 fn default_rows() -> usize {
@@ -100,6 +118,7 @@ impl Default for Limits {
             max_rows: default_rows(),
             timeout_seconds: default_timeout(),
             max_connections: default_connections(),
+            running_queries: 0,
         }
     }
 }
@@ -137,6 +156,21 @@ pub fn load(project: &Project) -> Result<Policy, ConfigProblems> {
             return Err(problems);
         }
     };
+    for (name, role) in &policy.roles {
+        for c in &role.columns {
+            if c.matches('.').count() < 2 || c.ends_with('.') || c.ends_with('*') {
+                problems.push(file_problem(
+                    &project.root,
+                    &p,
+                    format!("roles.{name}.columns names `{c}`, which is not `schema.table.column`"),
+                    Some(
+                        "e.g. `civil_affairs.elderly_card.photo_ref` or `license.*.photo_ref`"
+                            .into(),
+                    ),
+                ));
+            }
+        }
+    }
     for (i, g) in policy.grants.iter().enumerate() {
         for r in &g.roles {
             if !policy.roles.contains_key(r) {
@@ -189,6 +223,17 @@ mod tests {
         assert!(!matches(
             "public_security.vehicle",
             "public_security.vehicle_transfer"
+        ));
+        // The 老年证 photo: in clear for caseworkers, not the class `other`.
+        let cw = &p.roles["caseworker"];
+        assert!(!cw.cleared("other"));
+        assert!(cw.cleared_column("civil_affairs.elderly_card", "photo_ref", "other"));
+        assert!(!cw.cleared_column("civil_affairs.elderly_card", "photo", "other"));
+        assert!(!cw.cleared_column("public_security.vehicle", "plate_no", "other"));
+        assert!(!p.roles["analyst"].cleared_column(
+            "civil_affairs.elderly_card",
+            "photo_ref",
+            "other"
         ));
     }
 }
