@@ -5,6 +5,8 @@
 fn main() {
     println!("cargo:rerun-if-changed=../../schemas");
     println!("cargo:rerun-if-changed=../../pipelines");
+    println!("cargo:rerun-if-changed=../../publish");
+    println!("cargo:rerun-if-changed=../../access");
     println!("cargo:rerun-if-changed=../../civhub.toml");
     println!("cargo:rerun-if-changed=build.rs");
 }

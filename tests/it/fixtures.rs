@@ -153,6 +153,15 @@ fn fixtures_are_what_synth_makes() {
             );
         }
     }
+    // A ready-to-run project: the bundled configuration, base databases and
+    // sharing policy included, so `civhub run` publishes population.* too.
+    for sub in ["schemas", "pipelines", "publish", "access"] {
+        assert_eq!(
+            tree(&dir.join(sub)),
+            tree(&repo().join(sub)),
+            "{sub}/ of the synth project differs from the repository's"
+        );
+    }
 }
 
 fn tree(dir: &std::path::Path) -> BTreeMap<String, Vec<u8>> {

@@ -8,6 +8,8 @@ use std::path::Path;
 
 static SCHEMAS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../schemas");
 static PIPELINES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../pipelines");
+static PUBLISH: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../publish");
+static ACCESS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../access");
 static PROJECT: &str = include_str!("../../../civhub.toml");
 
 /// The marker file written into every synth output.
@@ -77,14 +79,24 @@ fn write_dir(dir: &Dir<'_>, base: &Path) -> Result<usize, SynthError> {
     Ok(n)
 }
 
-/// Writes `civhub.toml`, `schemas/` and `pipelines/` into `out`.
+/// Writes `civhub.toml`, `schemas/`, `pipelines/` (with the match settings
+/// and checks), `publish/` (the base databases) and `access/` (the sharing
+/// policy; no users) into `out`: everything `civhub run`, `civhub check` and
+/// `civhub serve` read besides the exports.
 pub fn write_config(out: &Path) -> Result<usize, SynthError> {
     fs_err::write(out.join("civhub.toml"), project_file())?;
-    let schemas = out.join("schemas");
-    let pipelines = out.join("pipelines");
-    fs_err::create_dir_all(&schemas)?;
-    fs_err::create_dir_all(&pipelines)?;
-    Ok(write_dir(&SCHEMAS, &schemas)? + write_dir(&PIPELINES, &pipelines)?)
+    let mut n = 0;
+    for (dir, name) in [
+        (&SCHEMAS, "schemas"),
+        (&PIPELINES, "pipelines"),
+        (&PUBLISH, "publish"),
+        (&ACCESS, "access"),
+    ] {
+        let base = out.join(name);
+        fs_err::create_dir_all(&base)?;
+        n += write_dir(dir, &base)?;
+    }
+    Ok(n)
 }
 
 /// Writes the marker (last, so an interrupted run is still recognised as ours).
