@@ -17,7 +17,7 @@ use arrow::datatypes::{DataType, Field, Schema as ArrowSchema, SchemaRef, TimeUn
 use arrow::record_batch::RecordBatch;
 use civhub_core::{FieldType, Value};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -280,9 +280,10 @@ impl Part {
             let file =
                 std::fs::File::create(&self.path).map_err(|e| WriteError::new(&self.path, e))?;
             let mut props = WriterProperties::builder()
-                .set_compression(Compression::ZSTD(
-                    ZstdLevel::try_new(1).expect("valid level"),
-                ))
+                // LZ4: staging is written once and read whole by matching
+                // and publishing on this machine; zstd cost 4 % of ingest's
+                // CPU and more again on every read (docs/BENCHMARKS.md).
+                .set_compression(Compression::LZ4_RAW)
                 .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
                 .set_created_by(format!("civhub {}", env!("CARGO_PKG_VERSION")));
             // Nearly unique columns gain nothing from a dictionary but its cost.

@@ -2,6 +2,7 @@
 
 use arrow::record_batch::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::config::TableParquetOptions;
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::MemTable;
 use datafusion::error::Result;
@@ -91,12 +92,23 @@ pub async fn write_parquet(ctx: &SessionContext, sql: &str, path: &Path) -> Resu
     df.write_parquet(
         &tmp.to_string_lossy(),
         DataFrameWriteOptions::new().with_single_file_output(true),
-        None,
+        Some(parquet_options()),
     )
     .await?;
     fs_err::rename(&tmp, path)?;
     tracing::info!(path = %path.display(), ms = t0.elapsed().as_millis() as u64, "written");
     Ok(())
+}
+
+/// How matching writes Parquet: LZ4 and no dictionaries. These files are
+/// written and read back within a run or by the next command on the same
+/// machine, so writing speed matters more than size: at 200,000 persons, zstd compression was 15 % of matching's CPU
+/// time and dictionary building another 6 % (`perf`, docs/BENCHMARKS.md).
+fn parquet_options() -> TableParquetOptions {
+    let mut o = TableParquetOptions::default();
+    o.global.compression = Some("lz4_raw".to_string());
+    o.global.dictionary_enabled = Some(false);
+    o
 }
 
 /// Registers a Parquet file as `name`.
