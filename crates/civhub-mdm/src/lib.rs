@@ -9,6 +9,7 @@
 //!   golden record, the review queue, and why two mentions were (not) linked.
 
 pub mod cluster;
+pub mod digest;
 pub mod em;
 pub mod enrich;
 pub mod eval;

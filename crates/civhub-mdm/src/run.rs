@@ -29,7 +29,7 @@ pub struct MatchOptions {
 
 /// Estimated quality of the probabilistic links (no labels needed): the
 /// expected share of links that are right, and of true links found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Quality {
     /// Σ p over links made / links made.
     pub expected_precision: f64,
@@ -38,7 +38,7 @@ pub struct Quality {
 }
 
 /// What a run did for one kind.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct KindReport {
     /// `person` or `entity`.
     pub kind: String,
@@ -108,15 +108,38 @@ pub async fn run(
         person: None,
         entity: None,
     };
+    let mut unchanged_runs = Vec::new();
     for kind in [Kind::Person, Kind::Entity] {
         let Some(s) = settings.get(&kind) else {
             continue;
         };
-        let r = run_kind(&ctx, project, kind, s, opts, &run_id).await?;
+        // Unchanged inputs: the current run stands, no new one is made.
+        let inputs = crate::digest::inputs_hash(project, kind, s);
+        let r = match crate::digest::unchanged(&project.warehouse, kind, opts, inputs) {
+            Some((r, current_run)) => {
+                unchanged_runs.push(current_run);
+                Some(r)
+            }
+            None => {
+                let r = run_kind(&ctx, project, kind, s, opts, &run_id).await?;
+                if r.is_some() {
+                    crate::digest::record(&project.warehouse, kind, inputs).await?;
+                }
+                r
+            }
+        };
         match kind {
             Kind::Person => report.person = r,
             Kind::Entity => report.entity = r,
         }
+    }
+    // Nothing ran: the report names the current run, not an unused id.
+    let ran = [&report.person, &report.entity]
+        .into_iter()
+        .flatten()
+        .any(|k| k.mode != "unchanged");
+    if let (false, Some(current)) = (ran, unchanged_runs.first()) {
+        report.run_id = current.clone();
     }
     Ok(report)
 }
@@ -312,6 +335,8 @@ async fn run_kind(
             finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             report: serde_json::to_value(&kr).map_err(err)?,
             decisions_hash,
+            inputs_hash: 0,
+            digests: None,
         },
     )?;
     for t in ["mx", "contra", "nodes", "node_keys", "pairs", "node_gid"] {

@@ -7,6 +7,7 @@
 
 use crate::settings::Kind;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Tables of a matching run.
@@ -36,6 +37,46 @@ pub struct Current {
     /// Hash of the decisions file the run honoured (a change needs a full run).
     #[serde(default)]
     pub decisions_hash: u64,
+    /// Hash of everything the run read (staged datasets, settings, review
+    /// decisions; [`crate::digest::inputs_hash`]): `civhub match` over the
+    /// same inputs makes no new run. 0 for runs written before it existed.
+    #[serde(default)]
+    pub inputs_hash: u64,
+    /// Digests of what the run produced, so publish can tell which tables'
+    /// content changed; `None` for runs written before they existed.
+    #[serde(default)]
+    pub digests: Option<Digests>,
+}
+
+/// Order-independent digests of a run's results (`<rows>:<xor of row
+/// hashes>`, see [`crate::digest`]): equal digests mean equal tables,
+/// whichever run wrote them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Digests {
+    /// Every column of `xref.parquet`.
+    pub xref: String,
+    /// Every column of `golden.parquet`.
+    pub golden: String,
+    /// Every column of `history.parquet`.
+    pub history: String,
+    /// Every column of `review.parquet`.
+    pub review: String,
+    /// Per dataset (pipeline id): its mentions' (role, source position,
+    /// record key) → golden id assignments, what its enriched view joins on.
+    pub datasets: BTreeMap<String, String>,
+}
+
+impl Digests {
+    /// The digest of a matching table (`xref`, `golden`, …), if kept.
+    pub fn table(&self, name: &str) -> Option<&str> {
+        match name {
+            "xref" => Some(&self.xref),
+            "golden" => Some(&self.golden),
+            "history" => Some(&self.history),
+            "review" => Some(&self.review),
+            _ => None,
+        }
+    }
 }
 
 /// The folder of a kind.
@@ -52,15 +93,21 @@ pub fn current(warehouse: &Path, kind: Kind) -> Option<(Current, PathBuf)> {
     Some((c, run_dir))
 }
 
-/// Makes `run_id` current and removes older run folders.
-pub fn commit(warehouse: &Path, kind: Kind, current: &Current) -> std::io::Result<()> {
+/// Replaces `current.json` of a kind (atomically), leaving run folders alone.
+pub fn rewrite(warehouse: &Path, kind: Kind, current: &Current) -> std::io::Result<()> {
     let dir = kind_dir(warehouse, kind);
     let tmp = dir.join("current.json.tmp");
     fs_err::write(
         &tmp,
         serde_json::to_string_pretty(current).map_err(std::io::Error::other)?,
     )?;
-    fs_err::rename(&tmp, dir.join("current.json"))?;
+    fs_err::rename(&tmp, dir.join("current.json"))
+}
+
+/// Makes `run_id` current and removes older run folders.
+pub fn commit(warehouse: &Path, kind: Kind, current: &Current) -> std::io::Result<()> {
+    rewrite(warehouse, kind, current)?;
+    let dir = kind_dir(warehouse, kind);
     if let Ok(entries) = std::fs::read_dir(&dir) {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().to_string();

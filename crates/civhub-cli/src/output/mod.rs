@@ -323,6 +323,12 @@ pub fn match_summary(r: &civhub_mdm::run::MatchReport) -> String {
         .into_iter()
         .flatten()
         .map(|k| {
+            if k.mode == "unchanged" {
+                return format!(
+                    "{}: unchanged — the staged datasets, settings and review decisions are those of the current run, which stands (no new run)",
+                    k.kind
+                );
+            }
             format!(
                 "{}: {} run{}, {} contradicted IDs sent to review, {} probabilistic links, model {} (prior 1 in {}), expected recall {:.3}",
                 k.kind,

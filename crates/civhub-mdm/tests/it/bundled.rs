@@ -335,7 +335,8 @@ fn golden_ids_are_stable_across_runs() {
         report.person.as_ref().unwrap().golden,
         b.report.person.as_ref().unwrap().golden
     );
-    // And again in the same warehouse: nothing new, nothing merged.
+    // And again in the same warehouse: nothing changed, so no new run is
+    // made — the current one stands, every golden record unchanged.
     let settings = load_all(&project).unwrap();
     let again = runtime()
         .block_on(civhub_mdm::run::run(
@@ -349,7 +350,8 @@ fn golden_ids_are_stable_across_runs() {
         (p.new, p.merged, p.split, p.unchanged as u64),
         (0, 0, 0, p.golden)
     );
-    assert_eq!(p.mode, "incremental");
+    assert_eq!(p.mode, "unchanged");
+    assert_eq!(again.run_id, report.run_id);
     assert_eq!(
         gids(&b.project.warehouse, Kind::Person),
         gids(&project.warehouse, Kind::Person)
