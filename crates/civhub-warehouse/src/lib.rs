@@ -13,6 +13,7 @@ pub mod browse;
 pub mod catalog;
 pub mod config;
 pub mod delta;
+mod inputs;
 pub mod publish;
 pub mod release;
 pub mod session;

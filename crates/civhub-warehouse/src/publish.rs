@@ -3,11 +3,10 @@
 
 use crate::config::{Base, TableDef};
 use crate::delta;
+use crate::inputs::Inputs;
 use crate::release::{self, Release, ReleasedTable};
 use civhub_core::SharingType;
 use civhub_ingest::config::{Pipeline, Project};
-use civhub_ingest::manifest::Manifest;
-use civhub_ingest::run::staging_dir;
 use civhub_mdm::sql::{ident, lit};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::SessionContext;
@@ -121,55 +120,19 @@ pub fn union_sql(project: &Project, schema: &str) -> String {
     selects.join(" UNION ALL ")
 }
 
-/// Everything `civhub publish` would write.
-pub fn plan(project: &Project, bases: &[Base]) -> Vec<Planned> {
-    let staged: BTreeMap<String, String> = project
-        .pipelines
-        .iter()
-        .map(|p| {
-            let m = Manifest::load(&staging_dir(&project.warehouse, &p.id))
-                .ok()
-                .flatten();
-            let state = m
-                .map(|m| {
-                    format!(
-                        "{}:{}",
-                        m.fingerprint,
-                        m.files
-                            .iter()
-                            .flat_map(|f| f.staging_parts.iter().cloned())
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    )
-                })
-                .unwrap_or_default();
-            (p.id.clone(), state)
-        })
-        .collect();
-    let mdm: String = [
-        civhub_mdm::settings::Kind::Person,
-        civhub_mdm::settings::Kind::Entity,
-    ]
-    .iter()
-    .map(|k| {
-        civhub_mdm::store::current(&project.warehouse, *k)
-            .map(|(c, _)| c.run_id)
-            .unwrap_or_default()
-    })
-    .collect::<Vec<_>>()
-    .join("/");
-    let everything = format!(
-        "{mdm}|{}",
-        staged.values().cloned().collect::<Vec<_>>().join("|")
-    );
+/// Everything `civhub publish` would write. `ctx` is the [`source_context`]
+/// (base tables' SQL is planned in it to learn what each reads).
+pub async fn plan(project: &Project, bases: &[Base], ctx: &SessionContext) -> Vec<Planned> {
+    let inputs = Inputs::load(project);
     let mut out = Vec::new();
     for (bi, b) in bases.iter().enumerate() {
         for (ti, t) in b.file.tables.iter().enumerate() {
+            let sql = table_sql(project, t);
             out.push(Planned {
                 schema: b.file.schema.get_ref().clone(),
                 table: t.name.get_ref().clone(),
-                sql: table_sql(project, t),
-                inputs: everything.clone(),
+                inputs: inputs.base(project, ctx, &sql).await,
+                sql,
                 source: Source::Base(bi, ti),
             });
         }
@@ -186,7 +149,7 @@ pub fn plan(project: &Project, bases: &[Base]) -> Vec<Planned> {
                 ident(&p.department),
                 ident(&p.dataset)
             ),
-            inputs: format!("{mdm}|{}", staged.get(&p.id).cloned().unwrap_or_default()),
+            inputs: inputs.enriched(p),
             source: Source::Dataset(p.id.clone()),
         });
     }
@@ -216,9 +179,14 @@ pub async fn source_context(project: &Project) -> Result<SessionContext> {
     Ok(ctx)
 }
 
+/// How tables are laid out on disk (sort order, row groups): part of every
+/// fingerprint, so a change rewrites the tables once.
+const LAYOUT: &str = "layout: golden records sorted by gid; row groups of at most 128Ki rows";
+
 fn fingerprint(t: &Planned) -> String {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(LAYOUT.as_bytes());
     h.update(t.sql.as_bytes());
     h.update(t.inputs.as_bytes());
     format!("{:032x}", h.digest128())
@@ -233,7 +201,7 @@ pub async fn publish(
     let t0 = Instant::now();
     let run_id = ulid::Ulid::generate().to_string();
     let ctx = source_context(project).await?;
-    let planned = plan(project, bases);
+    let planned = plan(project, bases, &ctx).await;
     let previous = release::current(&project.warehouse);
     let mut tables = BTreeMap::new();
     let mut reports = Vec::new();

@@ -12,8 +12,13 @@
 
 use crate::delta;
 use crate::release::{self, Release};
-use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
+use datafusion::catalog::{MemorySchemaProvider, SchemaProvider, TableProvider};
 use datafusion::dataframe::DataFrame;
+use datafusion::datasource::MemTable;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::SQLOptions;
 use datafusion::prelude::SessionContext;
@@ -107,16 +112,122 @@ pub async fn open(warehouse: &Path, as_of: &AsOf) -> Result<SqlSession, SqlError
             }
         };
         let table = delta::open_version(&root.join(&t.path), t.version).await?;
-        table
-            .update_datafusion_session(&ctx.state())
-            .map_err(|e| DataFusionError::External(Box::new(e)))?;
-        let provider = table
-            .table_provider()
-            .await
-            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        let mut provider = table_provider(&ctx, &table).await?;
+        if name == "catalog.datasets" {
+            provider = freshness_view(&ctx, provider)?;
+        }
         schema.register_table(table_name.to_string(), provider)?;
     }
     Ok(SqlSession { ctx, release })
+}
+
+/// The provider of one Delta table version.
+///
+/// A plain table — reader protocol 1 (no deletion vectors, no column
+/// mapping) and no partition columns, which is every table civhub writes —
+/// is DataFusion's own Parquet listing over exactly the files of that
+/// version, with the Delta schema. DataFusion then plans it like any
+/// Parquet table: `min(gid)` is answered from the files' statistics, and a
+/// filter (or a join's dynamic filter) prunes row groups and pages by their
+/// statistics and page index, so a point lookup on a sorted key decodes one
+/// page. Row-level filtering inside the decoder (`pushdown_filters`) stays
+/// off, as DataFusion's default: it made the point lookup no faster once
+/// pages are pruned, and joins slower (every probe row of a large join
+/// evaluated against the dynamic filter while decoding). delta-rs' own
+/// provider stays the fallback for any other table.
+pub async fn table_provider(
+    ctx: &SessionContext,
+    table: &deltalake::DeltaTable,
+) -> Result<Arc<dyn TableProvider>, DataFusionError> {
+    let external = |e: deltalake::DeltaTableError| DataFusionError::External(Box::new(e));
+    table
+        .update_datafusion_session(&ctx.state())
+        .map_err(external)?;
+    let delta_provider = table
+        .table_provider()
+        .await
+        .map_err(|e| DataFusionError::External(Box::new(e)))?;
+    let snapshot = table.snapshot().map_err(external)?;
+    let reader_v1 = serde_json::to_value(snapshot.protocol())
+        .ok()
+        .and_then(|p| p.get("minReaderVersion").and_then(|v| v.as_i64()))
+        == Some(1);
+    if !reader_v1 || !snapshot.metadata().partition_columns().is_empty() {
+        return Ok(delta_provider);
+    }
+    let schema = delta_provider.schema();
+    let urls = table
+        .get_file_uris()
+        .map_err(external)?
+        .map(ListingTableUrl::parse)
+        .collect::<Result<Vec<_>, _>>()?;
+    if urls.is_empty() {
+        return Ok(Arc::new(MemTable::try_new(schema, vec![vec![]])?));
+    }
+    let parquet = ctx.state().default_table_options().parquet.clone();
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default().with_options(parquet)))
+        .with_file_extension(".parquet");
+    let config = ListingTableConfig::new_with_multi_paths(urls)
+        .with_listing_options(options)
+        .with_schema(schema);
+    Ok(Arc::new(ListingTable::try_new(config)?))
+}
+
+/// Test hook: judge freshness (`catalog.datasets.overdue`) at this time
+/// (RFC 3339 or `YYYY-MM-DD[ HH:MM:SS]`, UTC) instead of the query's, so a
+/// test can show a dataset turning overdue without waiting days.
+pub const TEST_NOW_VAR: &str = "CIVHUB_TEST_NOW";
+
+/// `catalog.datasets` with `overdue` judged when a query runs, not when the
+/// catalog was published: a view over the stored table that recomputes it
+/// from `last_ingested_at` and `max_age_days` against `now()` (the same
+/// rule as [`crate::catalog`]'s: more than `max_age_days` × 24 hours since
+/// new data, always when none ever came, never without a maximum age). An
+/// older catalog without those columns is left as stored.
+fn freshness_view(
+    ctx: &SessionContext,
+    stored: Arc<dyn TableProvider>,
+) -> Result<Arc<dyn TableProvider>, DataFusionError> {
+    let df = ctx.read_table(stored.clone())?;
+    let names: Vec<String> = df
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    if !["overdue", "last_ingested_at", "max_age_days"]
+        .iter()
+        .all(|c| names.iter().any(|n| n == c))
+    {
+        return Ok(stored);
+    }
+    let now = match std::env::var(TEST_NOW_VAR) {
+        Ok(t) => {
+            let at = release::parse_time(&t).ok_or_else(|| {
+                DataFusionError::Configuration(format!(
+                    "{TEST_NOW_VAR}=`{t}`: expected an RFC 3339 time or YYYY-MM-DD[ HH:MM:SS]"
+                ))
+            })?;
+            format!("to_timestamp('{}')", at.to_rfc3339())
+        }
+        Err(_) => "now()".to_string(),
+    };
+    let overdue = format!(
+        "CASE WHEN max_age_days IS NULL THEN false WHEN last_ingested_at IS NULL THEN true \
+         ELSE to_unixtime({now}) - to_unixtime(last_ingested_at) > max_age_days * 86400 END AS overdue"
+    );
+    let exprs: Vec<String> = names
+        .iter()
+        .map(|n| {
+            if n == "overdue" {
+                overdue.clone()
+            } else {
+                format!("\"{}\"", n.replace('"', "\"\""))
+            }
+        })
+        .collect();
+    let refs: Vec<&str> = exprs.iter().map(String::as_str).collect();
+    Ok(df.select_exprs(&refs)?.into_view())
 }
 
 /// The options every analyst statement is planned with.
