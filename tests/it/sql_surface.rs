@@ -338,6 +338,17 @@ fn time_travel_reads_each_release() {
         "{}",
         missing.stderr
     );
+
+    // `--timing`, as psql's \timing: one line per statement on stderr.
+    let timed = civhub_in(p, &["sql", "--timing", "--format", "csv", "SELECT 1 AS x"]);
+    assert_eq!(timed.code, 0, "{}", timed.stderr);
+    assert_eq!(timed.stdout, "x\n1\n");
+    let line = regex::Regex::new(r"^Time: \d+\.\d{3} ms$").unwrap();
+    assert!(
+        timed.stderr.lines().filter(|l| line.is_match(l)).count() == 1,
+        "{}",
+        timed.stderr
+    );
 }
 
 /// The newest version of the Delta table in `dir` (from its log's file names).
@@ -362,6 +373,10 @@ fn killed_publish_leaves_the_previous_release_readable() {
     add_dibao_member(p);
     let ingest = civhub_in(p, &["ingest", "-q", "civil_affairs.dibao_member"]);
     assert_eq!(ingest.code, 0, "{}", ingest.stderr);
+    // Matching gives the new member a golden id: three tables to write
+    // (the dataset, population.person and population.person_xref).
+    let matched = civhub_in(p, &["match", "-q"]);
+    assert_eq!(matched.code, 0, "{}", matched.stderr);
     // The test hook aborts the process (no unwinding, no cleanup) right
     // after the second table's commit.
     let out = Command::new(env!("CARGO_BIN_EXE_civhub"))
@@ -413,4 +428,181 @@ fn killed_publish_leaves_the_previous_release_readable() {
         before.keys().collect::<Vec<_>>()
     );
     assert_eq!(counts(p, Some("1")).0, members);
+}
+
+// ---------------------------------------------------------------------------
+// Re-runs: unchanged inputs make no new matching run and no new versions
+
+/// The release `current.json` names: table → Delta version.
+fn release_versions(dir: &Path) -> BTreeMap<String, i64> {
+    let release: serde_json::Value = serde_json::from_str(
+        &fs_err::read_to_string(dir.join("warehouse/published/_releases/current.json")).unwrap(),
+    )
+    .unwrap();
+    release["tables"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(name, t)| (name.clone(), t["version"].as_i64().unwrap()))
+        .collect()
+}
+
+/// `civhub run --json` in the project at `dir`.
+fn run_json(dir: &Path) -> serde_json::Value {
+    let run = civhub_in(dir, &["run", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.json()
+}
+
+#[test]
+fn rerun_writes_only_tables_whose_inputs_changed() {
+    let project = published_project();
+    let p = project.path();
+    let before = release_versions(p);
+    let runs: Vec<String> = ["person", "entity"]
+        .iter()
+        .map(|k| {
+            let c: serde_json::Value = serde_json::from_str(
+                &fs_err::read_to_string(p.join(format!("warehouse/mdm/{k}/current.json"))).unwrap(),
+            )
+            .unwrap();
+            c["run_id"].as_str().unwrap().to_string()
+        })
+        .collect();
+
+    // The same exports again: matching keeps its runs, publish writes nothing.
+    let again = run_json(p);
+    for (kind, run) in ["person", "entity"].iter().zip(&runs) {
+        let m = &again["match"][kind];
+        assert_eq!(m["mode"], "unchanged", "{m}");
+        assert_eq!(
+            (&m["new"], &m["merged"], &m["split"], &m["updated"]),
+            (&0.into(), &0.into(), &0.into(), &0.into()),
+            "{m}"
+        );
+        assert_eq!(m["unchanged"], m["golden"], "{m}");
+        let current: serde_json::Value = serde_json::from_str(
+            &fs_err::read_to_string(p.join(format!("warehouse/mdm/{kind}/current.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(current["run_id"].as_str(), Some(run.as_str()));
+    }
+    assert_eq!(again["match"]["run_id"].as_str(), Some(runs[0].as_str()));
+    let publish = &again["publish"];
+    assert_eq!(publish["written"], 0, "{publish}");
+    assert_eq!(publish["new_release"], false);
+    assert_eq!(publish["release"], 1);
+    assert!(
+        publish["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["changed"] == false)
+    );
+    assert_eq!(release_versions(p), before);
+
+    // One department delivers a new file: its table and what matching
+    // derives from its mentions get new versions, nothing else.
+    add_dibao_member(p);
+    let changed = run_json(p);
+    assert_eq!(changed["match"]["person"]["new"], 1, "{}", changed["match"]);
+    assert_eq!(changed["match"]["entity"]["mode"], "unchanged");
+    let written: Vec<&str> = changed["publish"]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["changed"] == true)
+        .map(|t| t["table"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        written,
+        [
+            "population.person",
+            "population.person_xref",
+            "civil_affairs.dibao_member"
+        ],
+        "{}",
+        changed["publish"]
+    );
+    assert_eq!(changed["publish"]["release"], 2);
+    let after = release_versions(p);
+    for (table, version) in &before {
+        let new = after[table];
+        if written.contains(&table.as_str()) {
+            assert!(new > *version, "{table}: {version} → {new}");
+        } else if !table.starts_with("catalog.") {
+            assert_eq!(new, *version, "{table} was written again");
+        }
+    }
+    // The catalog tables whose content changed: the new release's versions
+    // and the datasets' row counts.
+    for table in ["catalog.versions", "catalog.datasets"] {
+        assert!(after[table] > before[table], "{table}");
+    }
+    assert_eq!(counts(p, None).1, counts(p, Some("1")).1 + 1);
+}
+
+// ---------------------------------------------------------------------------
+// Freshness is judged when a query runs
+
+/// `civhub sql --format json query` over the shared published warehouse,
+/// with the clock at `now` (the test hook `CIVHUB_TEST_NOW`) when given.
+fn sql_at(now: Option<&str>, query: &str) -> Vec<serde_json::Value> {
+    let warehouse = published_warehouse();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_civhub"));
+    cmd.arg("--project")
+        .arg(repo())
+        .args(["--warehouse", warehouse.to_str().unwrap()])
+        .args(["sql", "--format", "json", query])
+        .env_remove("CIVHUB_PROJECT")
+        .env_remove("CIVHUB_WAREHOUSE")
+        .env_remove("CIVHUB_TEST_NOW");
+    if let Some(now) = now {
+        cmd.env("CIVHUB_TEST_NOW", now);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{query} at {now:?}:\n{stderr}");
+    serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn overdue_is_judged_when_the_query_runs() {
+    let count = |now: Option<&str>, filter: &str| -> u64 {
+        sql_at(
+            now,
+            &format!("SELECT count(*) AS n FROM catalog.datasets WHERE {filter}"),
+        )[0]["n"]
+            .as_u64()
+            .unwrap()
+    };
+    let release =
+        |now| sql_at(now, "SELECT max(release) AS r FROM catalog.versions")[0]["r"].clone();
+    let published = release(None);
+    let day = |days: i64| {
+        (chrono::Utc::now() + chrono::Duration::days(days))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+
+    // Just published: fresh everywhere.
+    assert_eq!(count(None, "overdue"), 0);
+    // Two days later, with no new data and no new publish, every daily
+    // dataset is overdue and nothing with a longer cycle is.
+    let daily = count(None, "max_age_days = 1");
+    assert!(daily > 0);
+    assert_eq!(count(Some(&day(2)), "overdue"), daily);
+    assert_eq!(count(Some(&day(2)), "overdue AND max_age_days > 1"), 0);
+    // A year and more later, everything with a deadline is; 不定时 never is.
+    let (later, cycled) = (day(400), count(None, "max_age_days IS NOT NULL"));
+    assert_eq!(count(Some(&later), "overdue"), cycled);
+    assert_eq!(
+        count(Some(&later), "overdue AND update_cycle = '不定时'"),
+        0
+    );
+    // The same release all along.
+    assert_eq!(release(Some(&later)), published);
 }

@@ -181,7 +181,7 @@ pub async fn source_context(project: &Project) -> Result<SessionContext> {
 
 /// How tables are laid out on disk (sort order, row groups): part of every
 /// fingerprint, so a change rewrites the tables once.
-const LAYOUT: &str = "layout: golden records sorted by gid; row groups of at most 128Ki rows";
+const LAYOUT: &str = "layout: golden records sorted by gid; row groups of at most 128Ki rows; pages of at most 4096 rows; Bloom filters on identifiers";
 
 fn fingerprint(t: &Planned) -> String {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
