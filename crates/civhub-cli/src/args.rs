@@ -270,6 +270,11 @@ pub struct SqlArgs {
     /// personal information masked as their role requires, audited.
     #[arg(long, value_name = "USER")]
     pub as_user: Option<String>,
+    /// After each statement, print how long it took to plan, run and collect
+    /// (not to print) on standard error, as psql's `\timing` does:
+    /// `Time: 12.345 ms`.
+    #[arg(long)]
+    pub timing: bool,
 }
 
 #[derive(Debug, Args)]

@@ -134,6 +134,7 @@ fn access_error(e: civhub_serve::AccessError) -> CliError {
 }
 
 fn run_one(rt: &tokio::runtime::Runtime, s: &Target, q: &str, a: &SqlArgs) -> Result<(), CliError> {
+    let t0 = std::time::Instant::now();
     let batches: Vec<RecordBatch> = match &s.hub {
         None => rt
             .block_on(async {
@@ -149,6 +150,9 @@ fn run_one(rt: &tokio::runtime::Runtime, s: &Target, q: &str, a: &SqlArgs) -> Re
             .block_on(hub.query(who, q, &s.as_of))
             .map_err(access_error)?,
     };
+    if a.timing {
+        eprintln!("Time: {:.3} ms", t0.elapsed().as_secs_f64() * 1000.0);
+    }
     write(&batches, a.format, a.output.as_deref())
 }
 
