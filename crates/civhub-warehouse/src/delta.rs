@@ -270,7 +270,9 @@ mod tests {
         };
         let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(
             std::fs::File::open(&files[0]).unwrap(),
-            ArrowReaderOptions::new().with_page_index(true),
+            ArrowReaderOptions::new().with_page_index_policy(
+                deltalake::parquet::file::metadata::PageIndexPolicy::Required,
+            ),
         )
         .unwrap();
         assert_eq!(reader.metadata().num_row_groups(), 2);
