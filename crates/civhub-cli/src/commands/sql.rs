@@ -222,7 +222,7 @@ pub fn write(
     sink.flush().map_err(io)
 }
 
-const HELP: &str = "Statements end with `;`. Commands: \\dt lists tables, \\d TABLE describes one, \\h this help, \\q quits.
+const HELP: &str = "Statements end with `;`. Commands: \\dt lists tables, \\d TABLE describes one, \\timing turns statement timing on or off, \\h this help, \\q quits.
 Read-only: queries, EXPLAIN, SHOW TABLES, SHOW COLUMNS, DESCRIBE. civhub's functions are available (SHOW FUNCTIONS).";
 
 fn shell(
@@ -231,6 +231,8 @@ fn shell(
     project: &civhub_ingest::config::Project,
     a: &SqlArgs,
 ) -> Result<ExitCode, CliError> {
+    // `\timing` toggles `--timing` for the rest of the session, as in psql.
+    let mut a = a.clone();
     let mut ed = rustyline::DefaultEditor::new().map_err(|e| CliError::msg(e.to_string()))?;
     let history = project.warehouse.join(".sql_history");
     let _ = ed.load_history(&history);
@@ -260,6 +262,11 @@ fn shell(
             let _ = ed.add_history_entry(t);
             let q = match t.split_whitespace().collect::<Vec<_>>().as_slice() {
                 ["\\q"] => break,
+                ["\\timing"] => {
+                    a.timing = !a.timing;
+                    eprintln!("Timing is {}.", if a.timing { "on" } else { "off" });
+                    continue;
+                }
                 ["\\h"] | ["\\?"] => {
                     println!("{HELP}");
                     continue;
@@ -292,7 +299,7 @@ fn shell(
         }
         let _ = ed.add_history_entry(buf.trim());
         for q in split_statements(&buf) {
-            if let Err(e) = run_one(rt, s, &q, a) {
+            if let Err(e) = run_one(rt, s, &q, &a) {
                 report(e);
             }
         }
