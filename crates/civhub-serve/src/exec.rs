@@ -188,17 +188,20 @@ mod tests {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
             let ex = Arc::new(Executor::new(1, 1));
+            // The slow query says when it runs, i.e. holds the only slot.
+            let (running, holds_slot) = tokio::sync::oneshot::channel();
             let busy = {
                 let ex = ex.clone();
                 tokio::spawn(async move {
-                    ex.run(&limits(2), async {
+                    ex.run(&limits(2), async move {
+                        let _ = running.send(());
                         tokio::time::sleep(Duration::from_secs(3)).await;
                         Ok(())
                     })
                     .await
                 })
             };
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            holds_slot.await.unwrap();
             let e = ex.run(&limits(1), async { Ok(()) }).await.unwrap_err();
             assert!(
                 matches!(e, AccessError::Busy(ref m) if m.contains("busy")),
