@@ -13,10 +13,6 @@
 //! decimal, B boolean, D date or time, P timestamp, ? anything else.
 
 use crate::common::{civhub_in, published_project, published_warehouse, repo};
-use arrow::array::{Array, AsArray};
-use arrow::datatypes::{DataType, Float32Type, Float64Type};
-use arrow::record_batch::RecordBatch;
-use arrow::util::display::array_value_to_string;
 use async_trait::async_trait;
 use civhub_warehouse::session::{AsOf, SqlError, SqlSession, open};
 use sqllogictest::{AsyncDB, DBOutput, Runner, strict_column_validator};
@@ -79,7 +75,7 @@ impl AsyncDB for Published {
             .iter()
             .map(|f| ColumnType::of(f.data_type()))
             .collect();
-        let rows = render(&batches).map_err(|e| SqlError::Engine(e.into()))?;
+        let rows = render::rows(&batches).map_err(|e| SqlError::Engine(e.into()))?;
         Ok(DBOutput::Rows { types, rows })
     }
 
@@ -94,100 +90,13 @@ impl AsyncDB for Published {
     }
 }
 
-/// A result column's type letter in an `.slt` `query` line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum ColumnType {
-    Text,
-    Integer,
-    Float,
-    Boolean,
-    Date,
-    Timestamp,
-    Other,
-}
-
-impl ColumnType {
-    fn of(data_type: &DataType) -> Self {
-        use DataType::*;
-        match data_type {
-            Utf8 | LargeUtf8 | Utf8View => ColumnType::Text,
-            Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64 => ColumnType::Integer,
-            Float16 | Float32 | Float64 | Decimal32(..) | Decimal64(..) | Decimal128(..)
-            | Decimal256(..) => ColumnType::Float,
-            Boolean => ColumnType::Boolean,
-            Date32 | Date64 | Time32(_) | Time64(_) => ColumnType::Date,
-            Timestamp(..) => ColumnType::Timestamp,
-            Dictionary(_, value) => ColumnType::of(value),
-            _ => ColumnType::Other,
-        }
-    }
-}
-
-impl sqllogictest::ColumnType for ColumnType {
-    fn from_char(value: char) -> Option<Self> {
-        Some(match value {
-            'T' => ColumnType::Text,
-            'I' => ColumnType::Integer,
-            'R' => ColumnType::Float,
-            'B' => ColumnType::Boolean,
-            'D' => ColumnType::Date,
-            'P' => ColumnType::Timestamp,
-            _ => ColumnType::Other,
-        })
-    }
-
-    fn to_char(&self) -> char {
-        match self {
-            ColumnType::Text => 'T',
-            ColumnType::Integer => 'I',
-            ColumnType::Float => 'R',
-            ColumnType::Boolean => 'B',
-            ColumnType::Date => 'D',
-            ColumnType::Timestamp => 'P',
-            ColumnType::Other => '?',
-        }
-    }
-}
-
-/// Every cell as `tests/slt/` writes it: `NULL`, `(empty)` for an empty
-/// string, floats rounded to 12 decimals without trailing zeros, everything
-/// else in Arrow's display form.
-fn render(batches: &[RecordBatch]) -> Result<Vec<Vec<String>>, arrow::error::ArrowError> {
-    let mut rows = Vec::new();
-    for b in batches {
-        for row in 0..b.num_rows() {
-            let cells = b.columns().iter().map(|c| cell(c.as_ref(), row));
-            rows.push(cells.collect::<Result<_, _>>()?);
-        }
-    }
-    Ok(rows)
-}
-
-fn cell(array: &dyn Array, row: usize) -> Result<String, arrow::error::ArrowError> {
-    if array.is_null(row) {
-        return Ok("NULL".to_string());
-    }
-    let text = match array.data_type() {
-        DataType::Float64 => float(array.as_primitive::<Float64Type>().value(row)),
-        DataType::Float32 => float(f64::from(array.as_primitive::<Float32Type>().value(row))),
-        _ => array_value_to_string(array, row)?,
-    };
-    Ok(if text.is_empty() {
-        "(empty)".to_string()
-    } else {
-        text
-    })
-}
-
-fn float(value: f64) -> String {
-    let fixed = format!("{value:.12}");
-    let trimmed = fixed.trim_end_matches('0').trim_end_matches('.');
-    if trimmed == "-0" {
-        "0".to_string()
-    } else {
-        trimmed.to_string()
-    }
-}
+// The runner's pieces are civhub-engine's own (`tests/slt/`), so both
+// `.slt` suites type and render results alike.
+#[path = "../../crates/civhub-engine/tests/it/render.rs"]
+mod render;
+#[path = "../../crates/civhub-engine/tests/it/slt_types.rs"]
+mod slt_types;
+use slt_types::ColumnType;
 
 // ---------------------------------------------------------------------------
 // The catalog, as `civhub sql` prints it

@@ -4,3 +4,4 @@
 mod docs;
 mod render;
 mod slt;
+mod slt_types;

@@ -7,7 +7,6 @@
 
 use std::path::{Path, PathBuf};
 
-use arrow::datatypes::DataType;
 use async_trait::async_trait;
 use civhub_engine::session::{SessionSettings, new_context};
 use datafusion::error::DataFusionError;
@@ -15,61 +14,7 @@ use datafusion::prelude::SessionContext;
 use sqllogictest::{AsyncDB, DBOutput, Runner, strict_column_validator};
 
 use crate::render;
-
-/// A result column's type letter in an `.slt` `query` line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum ColumnType {
-    Text,
-    Integer,
-    Float,
-    Boolean,
-    Date,
-    Timestamp,
-    Other,
-}
-
-impl ColumnType {
-    fn of(data_type: &DataType) -> Self {
-        use DataType::*;
-        match data_type {
-            Utf8 | LargeUtf8 | Utf8View => ColumnType::Text,
-            Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64 => ColumnType::Integer,
-            Float16 | Float32 | Float64 | Decimal32(..) | Decimal64(..) | Decimal128(..)
-            | Decimal256(..) => ColumnType::Float,
-            Boolean => ColumnType::Boolean,
-            Date32 | Date64 | Time32(_) | Time64(_) => ColumnType::Date,
-            Timestamp(..) => ColumnType::Timestamp,
-            Dictionary(_, value) => ColumnType::of(value),
-            _ => ColumnType::Other,
-        }
-    }
-}
-
-impl sqllogictest::ColumnType for ColumnType {
-    fn from_char(value: char) -> Option<Self> {
-        Some(match value {
-            'T' => ColumnType::Text,
-            'I' => ColumnType::Integer,
-            'R' => ColumnType::Float,
-            'B' => ColumnType::Boolean,
-            'D' => ColumnType::Date,
-            'P' => ColumnType::Timestamp,
-            _ => ColumnType::Other,
-        })
-    }
-
-    fn to_char(&self) -> char {
-        match self {
-            ColumnType::Text => 'T',
-            ColumnType::Integer => 'I',
-            ColumnType::Float => 'R',
-            ColumnType::Boolean => 'B',
-            ColumnType::Date => 'D',
-            ColumnType::Timestamp => 'P',
-            ColumnType::Other => '?',
-        }
-    }
-}
+use crate::slt_types::ColumnType;
 
 /// One connection of an `.slt` file: a fresh civhub session.
 struct CivhubDb {
