@@ -6,12 +6,13 @@
 //! unit's row is then moved from its staging part to its quarantine part.
 
 use crate::config::Pipeline;
-use crate::file::FileRun;
+use crate::file::{FileRun, FoldHasher};
 use crate::manifest::ManifestFile;
 use crate::report::ReasonCount;
 use crate::stage::{FileLineage, move_to_quarantine};
 use crate::transform::RowError;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::path::Path;
 
 /// What the move needs to know about the run.
@@ -39,17 +40,31 @@ pub fn resolve(job: &DedupJob<'_>, results: &mut [FileRun]) -> Result<(), String
     if p.key.is_empty() || (units < 2 && job.retained.is_empty()) {
         return Ok(());
     }
-    let mut seen: HashMap<u128, String> = HashMap::new();
+    // Where each key was seen first, as an index into `sources` (one text
+    // per file rather than one per key).
+    let mut sources: Vec<String> = Vec::new();
+    let mut seen: HashMap<u128, u32, BuildHasherDefault<FoldHasher>> = HashMap::default();
+    seen.reserve(
+        results
+            .iter()
+            .flat_map(|r| &r.units)
+            .map(|u| u.keys.len())
+            .sum(),
+    );
     for m in job.retained {
+        let source = sources.len() as u32;
+        sources.push(format!("`{}` (staged by an earlier run)", m.path));
         for part in &m.staging_parts {
             for k in read_keys(&job.staging_dir.join(part))? {
                 seen.entry(xxhash_rust::xxh3::xxh3_128(k.as_bytes()))
-                    .or_insert_with(|| format!("`{}` (staged by an earlier run)", m.path));
+                    .or_insert(source);
             }
         }
     }
     for r in results.iter_mut() {
         let path = r.report.path.clone();
+        let source = sources.len() as u32;
+        sources.push(format!("`{path}`"));
         let mut moved_total = 0u64;
         let mut example = None;
         for unit in r.units.iter_mut() {
@@ -57,7 +72,7 @@ pub fn resolve(job: &DedupJob<'_>, results: &mut [FileRun]) -> Result<(), String
             mine.sort_by_key(|(_, pos)| *pos);
             let mut losers: HashMap<(Option<String>, u64), RowError> = HashMap::new();
             for (h, (sheet, row)) in &mine {
-                if let Some(first) = seen.get(h) {
+                if let Some(first) = seen.get(h).map(|i| &sources[*i as usize]) {
                     let where_ = if first.trim_matches('`') == path {
                         "an earlier part of this file".to_string()
                     } else {
@@ -77,7 +92,7 @@ pub fn resolve(job: &DedupJob<'_>, results: &mut [FileRun]) -> Result<(), String
                 }
             }
             for (h, _) in &mine {
-                seen.entry(*h).or_insert_with(|| format!("`{path}`"));
+                seen.entry(*h).or_insert(source);
             }
             if losers.is_empty() {
                 continue;

@@ -12,7 +12,7 @@ use crate::read::{FileError, RowSink, RowView, read_file};
 use crate::report::{FileReport, FileStatus, ReasonCount};
 use crate::run::Observer;
 use crate::stage::{FileLineage, QuarantineWriter, StagingWriter, WriteError};
-use crate::transform::{Outcome, RowError, Transformer};
+use crate::transform::{RowError, RowScratch, Transformer};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -115,6 +115,7 @@ struct Sink<'a> {
     unreported: u64,
     obs: &'a dyn Observer,
     write_error: Option<WriteError>,
+    scratch: RowScratch,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -175,6 +176,52 @@ impl Sink<'_> {
     }
 }
 
+impl Sink<'_> {
+    /// Stages a transformed row, or quarantines it when its record key
+    /// repeats one staged earlier in this unit.
+    fn stage(&mut self, row: &dyn RowView, scratch: &RowScratch) {
+        let key = scratch.key();
+        if self.has_key {
+            let h = xxhash_rust::xxh3::xxh3_128(key.as_bytes());
+            let sheet = self.sheet_index(row.sheet());
+            match self.keys.entry(h) {
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    let (s, first) = *e.get();
+                    let at = match self.sheets.get(s as usize) {
+                        Some(name) => format!("sheet `{name}` row {first}"),
+                        None => format!("row {first}"),
+                    };
+                    let err = RowError {
+                        rule: "duplicate-key".into(),
+                        field: None,
+                        value: Some(key.to_string()),
+                        reason: format!(
+                            "duplicate record key `{key}`: {at} of this file has it too"
+                        ),
+                    };
+                    self.quarantine_row(&[err], &row.original(), Some(key), row.sheet(), row.row());
+                    return;
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert((sheet, row.row()));
+                }
+            }
+        }
+        self.counts.staged += 1;
+        if self.write_error.is_none()
+            && let Err(e) = self.staging.push(
+                scratch.values(),
+                scratch.flags(),
+                key,
+                row.sheet(),
+                row.row(),
+            )
+        {
+            self.write_error = Some(e);
+        }
+    }
+}
+
 impl RowSink for Sink<'_> {
     fn row(&mut self, row: &dyn RowView) {
         self.counts.rows_in += 1;
@@ -183,48 +230,16 @@ impl RowSink for Sink<'_> {
             self.obs.rows(self.unreported);
             self.unreported = 0;
         }
-        match self.t.apply(row, self.stem) {
-            Outcome::Quarantined(errors) => {
+        // The buffers are moved out while the row is handled, so that the
+        // key they hold can be read while `self` is updated.
+        let mut scratch = std::mem::take(&mut self.scratch);
+        match self.t.apply(row, self.stem, &mut scratch) {
+            Err(errors) => {
                 self.quarantine_row(&errors, &row.original(), None, row.sheet(), row.row())
             }
-            Outcome::Staged { values, flags, key } => {
-                if self.has_key {
-                    let h = xxhash_rust::xxh3::xxh3_128(key.as_bytes());
-                    let sheet = self.sheet_index(row.sheet());
-                    if let Some(&(s, first)) = self.keys.get(&h) {
-                        let at = match self.sheets.get(s as usize) {
-                            Some(name) => format!("sheet `{name}` row {first}"),
-                            None => format!("row {first}"),
-                        };
-                        let err = RowError {
-                            rule: "duplicate-key".into(),
-                            field: None,
-                            value: Some(key.clone()),
-                            reason: format!(
-                                "duplicate record key `{key}`: {at} of this file has it too"
-                            ),
-                        };
-                        self.quarantine_row(
-                            &[err],
-                            &row.original(),
-                            Some(&key),
-                            row.sheet(),
-                            row.row(),
-                        );
-                        return;
-                    }
-                    self.keys.insert(h, (sheet, row.row()));
-                }
-                self.counts.staged += 1;
-                if self.write_error.is_none()
-                    && let Err(e) = self
-                        .staging
-                        .push(&values, &flags, &key, row.sheet(), row.row())
-                {
-                    self.write_error = Some(e);
-                }
-            }
+            Ok(()) => self.stage(row, &scratch),
         }
+        self.scratch = scratch;
     }
     fn blank(&mut self) {
         self.counts.blank += 1;
@@ -268,20 +283,21 @@ pub fn read_one(job: &FileJob<'_>, size: u64, mtime: i128) -> FileRun {
                     .par_iter()
                     .enumerate()
                     .map(|(k, range)| {
-                        run_unit(job, &stem, k, |sink| {
+                        let lines = plan.range_lines(k);
+                        run_unit(job, &stem, k, lines, |sink| {
                             crate::read::csv::read_range(job.abs, p, &plan, *range, sink)
                                 .map(|_| info.clone())
                         })
                     })
                     .collect();
                 if rs.is_empty() {
-                    rs.push(run_unit(job, &stem, 0, |_| Ok(info.clone())));
+                    rs.push(run_unit(job, &stem, 0, 0, |_| Ok(info.clone())));
                 }
                 rs
             }
         }
     } else {
-        vec![run_unit(job, &stem, 0, |sink| {
+        vec![run_unit(job, &stem, 0, 0, |sink| {
             read_file(job.abs, p, job.transformer.slots(), sink)
         })]
     };
@@ -366,10 +382,13 @@ fn failed_unit(job: &FileJob<'_>, e: FileError) -> UnitResult {
     }
 }
 
+/// Reads one unit; `lines` (0 when unknown) bounds its rows, to size the key
+/// table once instead of growing it.
 fn run_unit(
     job: &FileJob<'_>,
     stem: &str,
     k: usize,
+    lines: u64,
     read: impl FnOnce(&mut dyn RowSink) -> Result<crate::read::ReadInfo, FileError>,
 ) -> UnitResult {
     let p = job.pipeline;
@@ -397,13 +416,19 @@ fn run_unit(
             lineage,
             job.batch_rows,
         ),
-        keys: KeyMap::default(),
+        keys: if p.key.is_empty() {
+            KeyMap::default()
+        } else {
+            // Capped: a bound far above the rows would only waste memory.
+            KeyMap::with_capacity_and_hasher(lines.min(1 << 24) as usize, Default::default())
+        },
         sheets: Vec::new(),
         reasons: BTreeMap::new(),
         counts: Counts::default(),
         unreported: 0,
         obs: job.obs,
         write_error: None,
+        scratch: RowScratch::default(),
     };
     let result = read(&mut sink);
     job.obs.rows(sink.unreported);

@@ -286,9 +286,11 @@ impl Part {
                 .set_compression(Compression::LZ4_RAW)
                 .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
                 .set_created_by(format!("civhub {}", env!("CARGO_PKG_VERSION")));
-            // Nearly unique columns gain nothing from a dictionary but its cost.
+            // Nearly unique columns gain nothing from a dictionary but its cost
+            // (`_source_row` is unique within a part by construction).
             for f in self.schema.fields() {
                 let unique = f.name() == lineage::RECORD_KEY
+                    || f.name() == lineage::SOURCE_ROW
                     || f.name() == "_original"
                     || f.name() == "_errors"
                     || f.metadata()

@@ -6,7 +6,7 @@
 //! expected, so that a data engineer can fix the export or the pipeline.
 
 use crate::config::{
-    Bound, ColumnSource, CompareOp, CompiledRule, OnError, Pipeline, RuleCheck, Severity,
+    Bound, Column, ColumnSource, CompareOp, CompiledRule, OnError, Pipeline, RuleCheck, Severity,
 };
 use crate::read::{RowView, Slot};
 use chrono::NaiveDate;
@@ -28,19 +28,50 @@ pub struct RowError {
     pub reason: String,
 }
 
-/// The result of transforming one row.
-pub enum Outcome {
-    /// Stage the row.
-    Staged {
-        /// One value per schema field.
-        values: Vec<Value>,
-        /// Warnings (`rule: reason`), joined into `_flags`.
-        flags: Vec<String>,
-        /// Record key text (empty when the pipeline declares no key).
-        key: String,
-    },
-    /// Quarantine the row.
-    Quarantined(Vec<RowError>),
+/// Per-row buffers reused from one row to the next (one per reading
+/// thread), so that transforming a row allocates only for the values it
+/// produces. After [`Transformer::apply`] returns `Ok`, they hold the staged
+/// row: one value per schema field, the warnings and the record key.
+#[derive(Default)]
+pub struct RowScratch {
+    values: Vec<Value>,
+    failed: Vec<bool>,
+    flags: Vec<String>,
+    key: String,
+    /// Per column reading a constant source (`$file`, `$sheet`, a constant):
+    /// the last raw text and what extracting, mapping and normalizing it gave.
+    consts: Vec<Option<ConstResult>>,
+}
+
+type ConstResult = (
+    String,
+    Result<civhub_core::Normalized, civhub_core::NormError>,
+);
+
+impl RowScratch {
+    /// One value per schema field.
+    pub fn values(&self) -> &[Value] {
+        &self.values
+    }
+
+    /// Warnings (`rule: reason`), joined into `_flags`.
+    pub fn flags(&self) -> &[String] {
+        &self.flags
+    }
+
+    /// Record key text (empty when the pipeline declares no key).
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+/// The text of a value as [`Value`]'s `Display` writes it, borrowed when it
+/// is text already.
+fn text(v: &Value) -> std::borrow::Cow<'_, str> {
+    match v {
+        Value::Str(s) => std::borrow::Cow::Borrowed(s.as_str()),
+        other => std::borrow::Cow::Owned(other.to_string()),
+    }
 }
 
 /// A pipeline prepared for transforming rows: slots resolved, rules grouped.
@@ -92,8 +123,15 @@ impl<'p> Transformer<'p> {
         &self.slots
     }
 
-    /// Transforms one row. `file_stem` serves `$file` columns.
-    pub fn apply(&self, row: &dyn RowView, file_stem: &str) -> Outcome {
+    /// Transforms one row into `scratch` (see [`RowScratch`]), or returns
+    /// the errors that send it to quarantine. `file_stem` serves `$file`
+    /// columns.
+    pub fn apply(
+        &self,
+        row: &dyn RowView,
+        file_stem: &str,
+        scratch: &mut RowScratch,
+    ) -> Result<(), Vec<RowError>> {
         let p = self.pipeline;
         let mut errors: Vec<RowError> = Vec::new();
         if let Some(problem) = row.problem() {
@@ -103,12 +141,26 @@ impl<'p> Transformer<'p> {
                 value: None,
                 reason: problem.reason,
             });
-            return Outcome::Quarantined(errors);
+            return Err(errors);
         }
         let nfields = p.schema.fields.len();
-        let mut values = vec![Value::Null; nfields];
-        let mut failed = vec![false; nfields];
-        let mut flags: Vec<String> = Vec::new();
+        let RowScratch {
+            values,
+            failed,
+            flags,
+            key,
+            consts,
+        } = scratch;
+        values.clear();
+        values.resize(nfields, Value::Null);
+        failed.clear();
+        failed.resize(nfields, false);
+        flags.clear();
+        key.clear();
+        if consts.len() != p.columns.len() {
+            consts.clear();
+            consts.resize_with(p.columns.len(), || None);
+        }
         // Unconditional columns first: `when` conditions test their values.
         for pass in [false, true] {
             for (ci, col) in p.columns.iter().enumerate() {
@@ -116,7 +168,7 @@ impl<'p> Transformer<'p> {
                     continue;
                 }
                 if let Some((f, allowed)) = &col.when
-                    && (values[*f].is_null() || !allowed.contains(&values[*f].to_string()))
+                    && (values[*f].is_null() || !allowed.contains(text(&values[*f]).as_ref()))
                 {
                     continue;
                 }
@@ -138,29 +190,21 @@ impl<'p> Transformer<'p> {
                     failed[col.field] = true;
                     continue;
                 }
-                let extracted = match &col.extract {
-                    None => Ok(raw),
-                    Some(re) => match re.captures(raw) {
-                        Some(c) => Ok(c
-                            .get(1)
-                            .or_else(|| c.get(0))
-                            .map(|m| m.as_str())
-                            .unwrap_or(raw)),
-                        None => Err(civhub_core::NormError::new(format!(
-                            "does not match `extract = '{}'`",
-                            re.as_str()
-                        ))),
-                    },
+                let constant = !matches!(col.source, ColumnSource::Columns(_));
+                let cached = match &consts[ci] {
+                    Some((text, result)) if constant && text == raw => Some(result.clone()),
+                    _ => None,
                 };
-                let result = extracted.and_then(|x| {
-                    let mapped = col
-                        .map
-                        .as_ref()
-                        .and_then(|m| m.get(x.trim()))
-                        .map(String::as_str)
-                        .unwrap_or(x);
-                    col.normalizer.apply(mapped, &col.options)
-                });
+                let result = match cached {
+                    Some(r) => r,
+                    None => {
+                        let r = Self::normalize(col, raw);
+                        if constant {
+                            consts[ci] = Some((raw.to_string(), r.clone()));
+                        }
+                        r
+                    }
+                };
                 match result {
                     Ok(n) => {
                         if let Some(note) = n.note {
@@ -192,7 +236,7 @@ impl<'p> Transformer<'p> {
             if failed[rule.field] {
                 continue; // already reported; a rule over a value we could not read says nothing new
             }
-            if let Err(reason) = self.check(rule, &values) {
+            if let Err(reason) = self.check(rule, values) {
                 let field = &p.schema.fields[rule.field].name;
                 let reason = rule
                     .message
@@ -212,11 +256,9 @@ impl<'p> Transformer<'p> {
             }
         }
         if !errors.is_empty() {
-            return Outcome::Quarantined(errors);
+            return Err(errors);
         }
-        let key = if p.key.is_empty() {
-            String::new()
-        } else {
+        if !p.key.is_empty() {
             if p.key.iter().any(|i| values[*i].is_null()) {
                 let parts: Vec<String> = p.key.iter().map(|i| values[*i].to_string()).collect();
                 let names: Vec<&str> = p
@@ -224,15 +266,14 @@ impl<'p> Transformer<'p> {
                     .iter()
                     .map(|i| p.schema.fields[*i].name.as_str())
                     .collect();
-                return Outcome::Quarantined(vec![RowError {
+                return Err(vec![RowError {
                     rule: "empty-key".into(),
                     field: Some(names.join(",")),
                     value: Some(parts.join("|")),
                     reason: format!("record key ({}) has an empty part", names.join(", ")),
                 }]);
             }
-            // One allocation for the key, parts written in place.
-            let mut key = String::with_capacity(24 * p.key.len());
+            // Parts written in place into the reused buffer.
             for (n, i) in p.key.iter().enumerate() {
                 if n > 0 {
                     key.push('|');
@@ -245,9 +286,38 @@ impl<'p> Transformer<'p> {
                     }
                 }
             }
-            key
+        }
+        Ok(())
+    }
+
+    /// Extracts, maps and normalizes one raw cell of `col`.
+    fn normalize(
+        col: &Column,
+        raw: &str,
+    ) -> Result<civhub_core::Normalized, civhub_core::NormError> {
+        let extracted = match &col.extract {
+            None => Ok(raw),
+            Some(re) => match re.captures(raw) {
+                Some(c) => Ok(c
+                    .get(1)
+                    .or_else(|| c.get(0))
+                    .map(|m| m.as_str())
+                    .unwrap_or(raw)),
+                None => Err(civhub_core::NormError::new(format!(
+                    "does not match `extract = '{}'`",
+                    re.as_str()
+                ))),
+            },
         };
-        Outcome::Staged { values, flags, key }
+        extracted.and_then(|x| {
+            let mapped = col
+                .map
+                .as_ref()
+                .and_then(|m| m.get(x.trim()))
+                .map(String::as_str)
+                .unwrap_or(x);
+            col.normalizer.apply(mapped, &col.options)
+        })
     }
 
     fn check(&self, rule: &CompiledRule, values: &[Value]) -> Result<(), String> {
@@ -265,7 +335,7 @@ impl<'p> Transformer<'p> {
         match &rule.check {
             RuleCheck::Required => Ok(()),
             RuleCheck::Pattern(re) => {
-                let text = v.to_string();
+                let text = text(v);
                 if re.is_match(&text) {
                     Ok(())
                 } else {
@@ -292,8 +362,8 @@ impl<'p> Transformer<'p> {
                 }
             }
             RuleCheck::Enum(set) => {
-                let text = v.to_string();
-                if set.contains(&text) {
+                let text = text(v);
+                if set.contains(text.as_ref()) {
                     Ok(())
                 } else {
                     let mut allowed: Vec<&String> = set.iter().collect();
@@ -311,7 +381,7 @@ impl<'p> Transformer<'p> {
                 }
             }
             RuleCheck::Length(min, max) => {
-                let n = v.to_string().chars().count();
+                let n = text(v).chars().count();
                 if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
                     let show =
                         |b: &Option<usize>| b.map(|b| b.to_string()).unwrap_or_else(|| "…".into());
@@ -324,9 +394,9 @@ impl<'p> Transformer<'p> {
                     Ok(())
                 }
             }
-            RuleCheck::CheckDigit(scheme) => check_digit(name, *scheme, &v.to_string()),
+            RuleCheck::CheckDigit(scheme) => check_digit(name, *scheme, &text(v)),
             RuleCheck::IdConsistency { birth_date, gender } => {
-                let idv = v.to_string();
+                let idv = text(v);
                 let mut problems = Vec::new();
                 if let (Some(bi), Some(from_id)) = (birth_date, id::resident::birth_date(&idv))
                     && let Some(d) = values[*bi].as_date()

@@ -21,6 +21,10 @@ pub(crate) fn strip_layout(raw: &str) -> String {
     const QUOTES: &[char] = &[
         '\'', '\u{2018}', '\u{2019}', '`', '"', '\u{201C}', '\u{201D}',
     ];
+    if raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        // Nothing to fold, trim or drop (the common case: a bare code).
+        return raw.to_string();
+    }
     let half: String = raw.chars().map(halfwidth_char).collect();
     half.trim_matches(|c: char| c.is_whitespace() || QUOTES.contains(&c) || is_invisible(c))
         .chars()

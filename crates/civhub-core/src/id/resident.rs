@@ -116,10 +116,12 @@ pub fn normalize(raw: &str) -> Result<NormalizedId, NormError> {
 
 /// Removes layout and folds full-width forms and lower-case x.
 fn canonical_chars(raw: &str) -> String {
-    super::strip_layout(raw)
-        .chars()
-        .map(|c| if c == 'x' { 'X' } else { c })
-        .collect()
+    let s = super::strip_layout(raw);
+    if s.contains('x') {
+        s.replace('x', "X")
+    } else {
+        s
+    }
 }
 
 /// True for text like `1.10105E+17` or `3.41002199001011e17`.

@@ -18,7 +18,19 @@ const WEIGHTS: [u32; 17] = [
 
 /// Value of a symbol (its index in [`ALPHABET`]), `None` outside the alphabet.
 pub fn symbol_value(c: char) -> Option<u32> {
-    ALPHABET.find(c).and_then(|i| u32::try_from(i).ok())
+    // ASCII code → index in ALPHABET (u8::MAX outside it).
+    const TABLE: [u8; 128] = {
+        let mut t = [u8::MAX; 128];
+        let b = ALPHABET.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            t[b[i] as usize] = i as u8;
+            i += 1;
+        }
+        t
+    };
+    let v = *TABLE.get(c as usize)?;
+    (v != u8::MAX).then_some(u32::from(v))
 }
 
 /// Computes the check character for the first 17 symbols; `None` unless the
@@ -90,10 +102,12 @@ pub fn one_edit_candidates(code: &str) -> Vec<String> {
 /// Canonicalizes a raw code: layout removed, full-width and lower-case folded.
 /// The check character is not enforced (see [`is_valid`]).
 pub fn normalize(raw: &str) -> Result<String, NormError> {
-    let s: String = super::strip_layout(raw)
-        .chars()
-        .flat_map(char::to_uppercase)
-        .collect();
+    let mut s = super::strip_layout(raw);
+    if s.is_ascii() {
+        s.make_ascii_uppercase();
+    } else {
+        s = s.chars().flat_map(char::to_uppercase).collect();
+    }
     if let Some((pos, c)) = s
         .chars()
         .enumerate()

@@ -31,25 +31,42 @@ fn is_dot_variant(c: char) -> bool {
 /// Normalizes a person name (see the module documentation); fails for text
 /// with digits, without any letter or Han character, or longer than 50 characters.
 pub fn person_name(raw: &str) -> Result<String, NormError> {
-    let chars: Vec<char> = clean(raw).chars().collect();
-    let dotted = unify_dots(&chars);
-    let spaced = remove_spaces(&dotted);
-    let mut out = String::with_capacity(spaced.len() * 3);
-    for &c in &spaced {
-        // Runs of dots become one; a dot at either end is dropped.
-        if c == MIDDLE_DOT && (out.is_empty() || out.ends_with(MIDDLE_DOT)) {
-            continue;
+    let cleaned = clean(raw);
+    // Without spaces, full stops and dots (most names), the dot and space
+    // passes below leave the text as it is.
+    let plain = !cleaned
+        .chars()
+        .any(|c| matches!(c, ' ' | '.' | '。') || is_dot_variant(c));
+    let out = if plain {
+        cleaned
+    } else {
+        let chars: Vec<char> = cleaned.chars().collect();
+        let dotted = unify_dots(&chars);
+        let spaced = remove_spaces(&dotted);
+        let mut out = String::with_capacity(spaced.len() * 3);
+        for &c in &spaced {
+            // Runs of dots become one; a dot at either end is dropped.
+            if c == MIDDLE_DOT && (out.is_empty() || out.ends_with(MIDDLE_DOT)) {
+                continue;
+            }
+            out.push(c);
         }
-        out.push(c);
-    }
-    while out.ends_with(MIDDLE_DOT) {
-        out.pop();
-    }
+        while out.ends_with(MIDDLE_DOT) {
+            out.pop();
+        }
+        out
+    };
     let name = to_simplified(&out);
-    if name.chars().any(char::is_numeric) {
+    // Han ideographs of the basic block (most of a Chinese name) are letters
+    // (category Lo): no table lookup for them.
+    let basic_han = |c: char| ('\u{4E00}'..='\u{9FFF}').contains(&c);
+    if name
+        .chars()
+        .any(|c| !basic_han(c) && (c.is_ascii_digit() || (!c.is_ascii() && c.is_numeric())))
+    {
         return Err(NormError::new("names do not contain digits"));
     }
-    if !name.chars().any(char::is_alphabetic) {
+    if !name.chars().any(|c| basic_han(c) || c.is_alphabetic()) {
         return Err(NormError::new(
             "expected a name with letters or Chinese characters, found none",
         ));
@@ -111,6 +128,10 @@ pub fn to_simplified(s: &str) -> String {
     // 慰藉 …), so one pass can leave a character that a second pass would
     // convert; repeating until nothing changes makes the result stable.
     let mut current = fast2s::convert(s);
+    if current == s {
+        // Nothing to convert: a second pass would change nothing either.
+        return current;
+    }
     for _ in 0..8 {
         let next = fast2s::convert(&current);
         if next == current {
@@ -143,6 +164,14 @@ pub fn pinyin_key(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn basic_han_block_is_letters_not_digits() {
+        // `person_name` skips the Unicode tables for U+4E00–U+9FFF on this ground.
+        for c in '\u{4E00}'..='\u{9FFF}' {
+            assert!(c.is_alphabetic() && !c.is_numeric(), "{c}");
+        }
+    }
 
     fn ok(raw: &str) -> String {
         person_name(raw).unwrap()

@@ -64,6 +64,17 @@ pub struct CsvPlan {
     map: Vec<Option<usize>>,
     /// Byte ranges of data, each with the physical line it starts on.
     pub ranges: Vec<(u64, u64, u64)>,
+    /// The physical line after the last one.
+    pub end_line: u64,
+}
+
+impl CsvPlan {
+    /// Lines in range `k`: an upper bound of its records (a quoted field
+    /// may span lines), to size per-range tables.
+    pub fn range_lines(&self, k: usize) -> u64 {
+        let next = self.ranges.get(k + 1).map_or(self.end_line, |r| r.2);
+        next.saturating_sub(self.ranges[k].2)
+    }
 }
 
 fn builder(delimiter: u8) -> csv::ReaderBuilder {
@@ -228,6 +239,7 @@ pub fn plan(
         names,
         map,
         ranges,
+        end_line: lines + 2,
     })
 }
 
