@@ -7,6 +7,7 @@
 use chrono::NaiveDate;
 use civhub_core::id::{org_code, resident, uscc};
 use datafusion::logical_expr::ScalarUDF;
+use std::borrow::Cow;
 
 use super::IDENTIFIERS;
 use super::adapter::{Doc, Kernel, TextFn};
@@ -20,7 +21,7 @@ pub(super) fn udfs() -> Vec<ScalarUDF> {
     vec![
         TextFn::<Text>::udf(
             "cn_id_normalize",
-            Kernel::Unary(id_normalize),
+            Kernel::Unary(|raw| id_normalize(raw).map(Cow::into_owned)),
             Doc {
                 section: IDENTIFIERS,
                 description: "Canonical 18-character resident ID number (居民身份证号码): \
@@ -96,7 +97,17 @@ pub(super) fn udfs() -> Vec<ScalarUDF> {
         ),
         TextFn::<Bool>::udf(
             "uscc_valid",
-            Kernel::Unary(|raw| Some(uscc::normalize(raw).is_ok_and(|c| uscc::is_valid(&c)))),
+            Kernel::Unary(|raw| {
+                // What ingest stages is already canonical: check it as it is.
+                let b = raw.as_bytes();
+                if b.len() == 18
+                    && b.iter()
+                        .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+                {
+                    return Some(uscc::is_valid(raw));
+                }
+                Some(uscc::normalize(raw).is_ok_and(|c| uscc::is_valid(&c)))
+            }),
             Doc {
                 section: IDENTIFIERS,
                 description: "True if the unified social credit code, once normalized, has a \
@@ -185,8 +196,18 @@ pub(super) fn udfs() -> Vec<ScalarUDF> {
     ]
 }
 
-fn id_normalize(raw: &str) -> Option<String> {
-    resident::normalize(raw).ok().map(|n| n.id)
+/// The canonical form of a resident ID, borrowed when `raw` already is one
+/// (17 ASCII digits and a digit or `X`: what ingest stages), so that the
+/// functions matching calls on every mention do not rebuild it.
+fn id_normalize(raw: &str) -> Option<Cow<'_, str>> {
+    let b = raw.as_bytes();
+    if b.len() == 18
+        && b[..17].iter().all(u8::is_ascii_digit)
+        && (b[17].is_ascii_digit() || b[17] == b'X')
+    {
+        return Some(Cow::Borrowed(raw));
+    }
+    resident::normalize(raw).ok().map(|n| Cow::Owned(n.id))
 }
 
 fn id_valid(raw: &str) -> Option<bool> {
