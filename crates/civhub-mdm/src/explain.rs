@@ -277,8 +277,8 @@ pub async fn explain_in(
         Some(
             scorer
                 .waterfall(
-                    &node_sql(k, &ma),
-                    &node_sql(k, &mb),
+                    &node_sql(run.ctx(), k, &ma).await?,
+                    &node_sql(run.ctx(), k, &mb).await?,
                     (&ma.node_id, &mb.node_id),
                 )
                 .await?,

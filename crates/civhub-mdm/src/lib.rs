@@ -24,3 +24,4 @@ pub mod run;
 pub mod settings;
 pub mod sql;
 pub mod store;
+pub mod survive;

@@ -40,13 +40,30 @@ pub struct Resolution {
     pub trained: bool,
 }
 
-/// The most frequent value of `col` per `group` in `table` (ties: the
-/// smallest), as `(g, v)`.
-pub fn modal_sql(table: &str, group: &str, col: &str) -> String {
+/// The most frequent value of mention column `col` in a `GROUP BY`, ties
+/// to the smallest: the survivor aggregate with the one rule "most frequent"
+/// (see [`crate::survive`]), cast back to the column's type `ty` (an Arrow
+/// type name, as `arrow_cast` takes it). One aggregation for every modal
+/// column, where a count per value and a window per column took three.
+pub fn modal_expr(col: &str, ty: &str) -> String {
     format!(
-        "SELECT g, v FROM (SELECT g, v, row_number() OVER (PARTITION BY g ORDER BY c DESC, v) AS rn \
-         FROM (SELECT {group} AS g, {col} AS v, count(*) AS c FROM {table} WHERE {col} IS NOT NULL AND {group} IS NOT NULL GROUP BY {group}, {col})) WHERE rn = 1"
+        "arrow_cast(split_part({}(CAST({col} AS VARCHAR), CAST(0 AS BIGINT), CAST(0 AS BIGINT), ''), chr(31), 1), {})",
+        crate::survive::survivor_name(&[crate::settings::SurvivorRule::MostFrequent]),
+        lit(ty)
     )
+}
+
+/// The Arrow type name of each of `cols` in `table`, for [`modal_expr`].
+async fn column_types(ctx: &SessionContext, table: &str, cols: &[&str]) -> Result<Vec<String>> {
+    let t = ctx.table(table).await?;
+    cols.iter()
+        .map(|c| {
+            Ok(t.schema()
+                .field_with_unqualified_name(c)?
+                .data_type()
+                .to_string())
+        })
+        .collect()
 }
 
 /// Mention columns a kind's cluster expressions take modal values of.
@@ -64,13 +81,57 @@ pub fn modal_columns(k: &KindSpec) -> Vec<String> {
     v
 }
 
-/// A node column's cluster expression in SQL: `modal:x` is the modal CTE
-/// `mo_x.v`, `id` the cluster's identifier `cl.id`.
+/// A node column's cluster expression in SQL: `modal:x` is the cluster's
+/// modal value `cl.mo_x`, `id` the cluster's identifier `cl.id`.
 pub fn cluster_expr(expr: &str) -> String {
     let re = regex::Regex::new(r"modal:([a-z_0-9]+)").expect("valid regex");
-    let e = re.replace_all(expr, "mo_$1.v").into_owned();
+    let e = re.replace_all(expr, "cl.mo_$1").into_owned();
     let id = regex::Regex::new(r"\bid\b").expect("valid regex");
     id.replace_all(&e, "cl.id").into_owned()
+}
+
+/// The SQL of deterministic clusters as nodes, over the mentions table `mx`
+/// (registered on `ctx`): the mentions `WHERE {ok}` grouped by identifier,
+/// each node column from the kind's cluster expression over the modal values
+/// and the identifier. `extra` adds columns after `size` (", cl.id AS …").
+/// Matching and `civhub explain` both build cluster nodes with this, so an
+/// explanation compares exactly what the run compared.
+pub async fn cluster_nodes_sql(
+    ctx: &SessionContext,
+    k: &KindSpec,
+    ok: &str,
+    extra: &str,
+) -> Result<String> {
+    ctx.register_udaf(crate::survive::survivor(&[
+        crate::settings::SurvivorRule::MostFrequent,
+    ]));
+    let id = k.id;
+    let modal = modal_columns(k);
+    let modal_refs: Vec<&str> = modal.iter().map(String::as_str).collect();
+    let types = column_types(ctx, "mx", &modal_refs).await?;
+    let modes: String = modal
+        .iter()
+        .zip(&types)
+        .map(|(c, ty)| format!(", {} AS mo_{c}", modal_expr(c, ty)))
+        .collect();
+    let cols: Vec<String> = k
+        .nodes
+        .iter()
+        .map(|c| {
+            format!(
+                "CAST({} AS {}) AS {}",
+                cluster_expr(c.cluster),
+                c.ty,
+                c.name
+            )
+        })
+        .collect();
+    Ok(format!(
+        "WITH ok AS (SELECT * FROM mx WHERE {ok}), \
+         cl AS (SELECT {id} AS id, count(*) AS size{modes} FROM ok GROUP BY {id}) \
+         SELECT concat('c', cl.id) AS node_id, true AS is_cluster, cl.size{extra}, {} FROM cl",
+        cols.join(", ")
+    ))
 }
 
 /// The SQL CASE giving one comparison's level, over `l.*` and `r.*`.
@@ -117,30 +178,24 @@ pub async fn build_nodes(
     crate::sql::register_parquet(ctx, "mentions", &raw).await?;
 
     // The deterministic pass: what contradicts a shared identifier.
+    ctx.register_udaf(crate::survive::survivor(&[
+        crate::settings::SurvivorRule::MostFrequent,
+    ]));
     let id = k.id;
-    let mut ctes = vec![format!(
-        "v AS (SELECT * FROM mentions WHERE {id} IS NOT NULL)"
-    )];
-    for c in k.contradiction_modal {
-        ctes.push(format!("mo_{c} AS ({})", modal_sql("v", id, c)));
-    }
-    let mo_cols: Vec<String> = k
+    let types = column_types(ctx, "mentions", k.contradiction_modal).await?;
+    let modes: Vec<String> = k
         .contradiction_modal
         .iter()
-        .map(|c| format!("mo_{c}.v AS {c}"))
+        .zip(&types)
+        .map(|(c, ty)| format!("{} AS {c}", modal_expr(c, ty)))
         .collect();
-    let joins: Vec<String> = k
-        .contradiction_modal
-        .iter()
-        .skip(1)
-        .map(|c| format!("LEFT JOIN mo_{c} ON mo_{c}.g = g0.g"))
-        .collect();
-    let first = k.contradiction_modal[0];
-    ctes.push(format!(
-        "mo AS (SELECT g0.g AS id, {} FROM mo_{first} g0 {})",
-        mo_cols.join(", ").replace(&format!("mo_{first}.v"), "g0.v"),
-        joins.join(" ")
-    ));
+    let ctes = [
+        format!("v AS (SELECT * FROM mentions WHERE {id} IS NOT NULL)"),
+        format!(
+            "mo AS (SELECT {id} AS id, {} FROM v GROUP BY {id})",
+            modes.join(", ")
+        ),
+    ];
     let name_min = settings.file.deterministic.name_min_similarity;
     let conds: Vec<(String, &str)> = k
         .contradictions
@@ -186,44 +241,17 @@ pub async fn build_nodes(
     crate::sql::register_parquet(ctx, "mx", &mx).await?;
 
     // Nodes: one per cluster of the deterministic pass, one per mention left over.
-    let modal = modal_columns(k);
-    let mut ctes = vec![
-        "ok AS (SELECT * FROM mx WHERE node_id <> mention_id)".to_string(),
-        format!("cl AS (SELECT {id} AS id, count(*) AS size FROM ok GROUP BY {id})"),
-    ];
-    for c in &modal {
-        ctes.push(format!("mo_{c} AS ({})", modal_sql("ok", id, c)));
-    }
-    let cluster_cols: Vec<String> = k
-        .nodes
-        .iter()
-        .map(|c| {
-            format!(
-                "CAST({} AS {}) AS {}",
-                cluster_expr(c.cluster),
-                c.ty,
-                c.name
-            )
-        })
-        .collect();
+    let clusters = cluster_nodes_sql(ctx, k, "node_id <> mention_id", "").await?;
     let loose_cols: Vec<String> = k
         .nodes
         .iter()
         .map(|c| format!("CAST({} AS {}) AS {}", c.loose, c.ty, c.name))
         .collect();
-    let joins: Vec<String> = modal
-        .iter()
-        .map(|c| format!("LEFT JOIN mo_{c} ON mo_{c}.g = cl.id"))
-        .collect();
     materialize(
         ctx,
         "nodes",
         &format!(
-            "WITH {} SELECT concat('c', cl.id) AS node_id, true AS is_cluster, cl.size, {} FROM cl {} \
-             UNION ALL SELECT mention_id AS node_id, false AS is_cluster, CAST(1 AS BIGINT) AS size, {} FROM mx WHERE node_id = mention_id",
-            ctes.join(", "),
-            cluster_cols.join(", "),
-            joins.join(" "),
+            "{clusters} UNION ALL SELECT mention_id AS node_id, false AS is_cluster, CAST(1 AS BIGINT) AS size, {} FROM mx WHERE node_id = mention_id",
             loose_cols.join(", ")
         ),
     )
@@ -343,6 +371,9 @@ fn patterns_of(
             out.push((p, count.value(row) as u64));
         }
     }
+    // The engine returns groups in no fixed order; sorted, the model's sums
+    // are added in one order and the same data gives bit-identical weights.
+    out.sort_unstable();
     Ok(out)
 }
 

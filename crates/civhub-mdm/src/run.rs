@@ -3,7 +3,7 @@
 use crate::ids::{self, Assignment};
 use crate::kinds::spec;
 use crate::resolve::{self, Resolution};
-use crate::settings::{Kind, Settings, SurvivorRule};
+use crate::settings::{Kind, Settings};
 use crate::sql::{collect, lit, materialize, register_batches, register_parquet, write_parquet};
 use crate::store::{self, Current};
 use crate::{em, mentions, review};
@@ -261,17 +261,10 @@ async fn run_kind(
         &run_dir.join(store::XREF),
     )
     .await?;
-    // Golden records: the joined input once, then one aggregation per field.
-    let (input_sql, golden_sql) = golden_sql(kind, settings);
-    let input = run_dir.join("golden_input.parquet");
-    write_parquet(ctx, &input_sql, &input).await?;
-    register_parquet(ctx, "x", &input).await?;
+    // Golden records: one aggregation per golden id over the mentions.
+    let golden_sql = golden_sql(ctx, kind, settings);
     tracing::debug!(sql = %golden_sql, "golden records");
     write_parquet(ctx, &golden_sql, &run_dir.join(store::GOLDEN)).await?;
-    ctx.deregister_table("x")?;
-    if std::env::var_os("CIVHUB_KEEP_GOLDEN_INPUT").is_none() {
-        fs_err::remove_file(&input)?;
-    }
     let carried = if mode == "incremental" {
         previous.as_ref().map(|(_, d)| d.as_path())
     } else {
@@ -488,9 +481,11 @@ async fn assign_ids(
     Ok((a, node_comp.into_iter().map(|c| c as usize).collect()))
 }
 
-/// The SQL of the golden records' input (mentions with their golden id and
-/// source priority, and each golden field's value) and of the records.
-fn golden_sql(kind: Kind, settings: &Settings) -> (String, String) {
+/// The SQL of the golden records: the mentions with their golden id and
+/// source priority, aggregated per golden id in one pass — counts, sources,
+/// how the record was linked, and each field's surviving value and source
+/// (the survivor aggregates of [`crate::survive`], registered on `ctx` here).
+fn golden_sql(ctx: &SessionContext, kind: Kind, settings: &Settings) -> String {
     let k = spec(kind);
     let prio: Vec<String> = settings
         .file
@@ -514,73 +509,50 @@ fn golden_sql(kind: Kind, settings: &Settings) -> (String, String) {
         .iter()
         .map(|(f, e, _)| format!("{e} AS g_{f}"))
         .collect();
-    let input = format!(
-        "WITH {prio_cte} SELECT ng.gid, ng.link, ng.probability AS link_probability, coalesce(prio.prio, 1000000) AS prio, mx.pipeline, mx.ingested_at, {} \
+    let x = format!(
+        "SELECT ng.gid, ng.link, ng.probability AS link_probability, coalesce(prio.prio, 1000000) AS prio, mx.pipeline, mx.ingested_at, {} \
          FROM mx JOIN node_gid ng ON mx.node_id = ng.node_id LEFT JOIN prio ON mx.pipeline = prio.pipeline",
         values.join(", ")
     );
-    let mut ctes = vec![
-        // Two levels instead of DISTINCT aggregates, which DataFusion runs
-        // far slower next to count(*).
-        "bp AS (SELECT gid, pipeline, count(*) AS n, bool_or(link = 'decision') AS d, bool_or(link = 'probabilistic') AS p, bool_or(link = 'id') AS i, \
-         min(CASE WHEN link = 'probabilistic' THEN link_probability END) AS mp, max(ingested_at) AS last FROM x GROUP BY gid, pipeline)"
-            .to_string(),
-        "base AS (SELECT gid, sum(n) AS mention_count, count(pipeline) AS source_count, array_to_string(array_sort(array_agg(pipeline)), ',') AS sources, \
-         CASE WHEN bool_or(d) THEN 'decision' WHEN bool_or(p) THEN 'probabilistic' WHEN bool_or(i) THEN 'id' ELSE 'single' END AS linked_by, \
-         min(mp) AS min_link_probability, max(last) AS last_seen_at FROM bp GROUP BY gid)"
-            .to_string(),
+    ctx.register_udaf(crate::survive::sources());
+    let mut aggs = vec![
+        "count(*) AS mention_count".to_string(),
+        "civhub_sources(pipeline) AS srcs".to_string(),
+        "bool_or(link = 'decision') AS d, bool_or(link = 'probabilistic') AS p, bool_or(link = 'id') AS i".to_string(),
+        "min(CASE WHEN link = 'probabilistic' THEN link_probability END) AS min_link_probability".to_string(),
+        "max(ingested_at) AS last_seen_at".to_string(),
     ];
-    let mut select = vec!["base.gid".to_string()];
-    let mut joins = Vec::new();
-    // Per field, one aggregation: the values of a golden record ranked by a
-    // sortable key built from the survivorship rules, the smallest winning.
     let sep = "chr(31)";
+    let mut select = vec!["gid".to_string()];
     for (field, _, ty) in k.golden {
-        let expr = format!("g_{field}");
-        let order: Vec<&str> = settings
-            .rules_for(field)
-            .iter()
-            .map(|r| match r {
-                SurvivorRule::SourcePriority => "lpad(CAST(best_prio AS VARCHAR), 8, '0')",
-                SurvivorRule::MostFrequent => "lpad(CAST(1000000000 - freq AS VARCHAR), 10, '0')",
-                SurvivorRule::MostRecent => {
-                    "lpad(CAST(99999999999999999 - latest AS VARCHAR), 17, '0')"
-                }
-            })
-            .collect();
-        ctes.push(format!(
-            "f_{field} AS (SELECT gid, min(concat({order}, {sep}, CAST(v AS VARCHAR), {sep}, src)) AS k FROM \
-             (SELECT gid, {expr} AS v, min(prio) AS best_prio, count(*) AS freq, CAST(max(ingested_at) AS BIGINT) AS latest, \
-             substr(min(concat(lpad(CAST(prio AS VARCHAR), 8, '0'), pipeline)), 9) AS src \
-             FROM x WHERE {expr} IS NOT NULL GROUP BY gid, {expr}) GROUP BY gid)",
-            order = order.join(", ")
+        let rules = settings.rules_for(field);
+        let udaf = crate::survive::survivor(&rules);
+        let name = udaf.name().to_string();
+        ctx.register_udaf(udaf);
+        aggs.push(format!(
+            "{name}(CAST(g_{field} AS VARCHAR), prio, CAST(ingested_at AS BIGINT), pipeline) AS k_{field}"
         ));
         select.push(format!(
-            "CAST(split_part(f_{field}.k, {sep}, 2) AS {ty}) AS {field}"
+            "CAST(split_part(k_{field}, {sep}, 1) AS {ty}) AS {field}"
         ));
-        select.push(format!(
-            "split_part(f_{field}.k, {sep}, 3) AS {field}_source"
-        ));
-        joins.push(format!("LEFT JOIN f_{field} ON f_{field}.gid = base.gid"));
+        select.push(format!("split_part(k_{field}, {sep}, 2) AS {field}_source"));
     }
     select.extend(
         [
-            "base.mention_count",
-            "base.source_count",
-            "base.sources",
-            "base.linked_by",
-            "base.min_link_probability",
-            "base.last_seen_at",
+            "mention_count",
+            "CAST(cardinality(srcs) AS BIGINT) AS source_count",
+            "array_to_string(srcs, ',') AS sources",
+            "CASE WHEN d THEN 'decision' WHEN p THEN 'probabilistic' WHEN i THEN 'id' ELSE 'single' END AS linked_by",
+            "min_link_probability",
+            "last_seen_at",
         ]
         .map(String::from),
     );
-    let golden = format!(
-        "WITH {} SELECT {} FROM base {} ORDER BY base.gid",
-        ctes.join(", "),
-        select.join(", "),
-        joins.join(" ")
-    );
-    (input, golden)
+    format!(
+        "WITH {prio_cte}, x AS ({x}), a AS (SELECT gid, {} FROM x GROUP BY gid) SELECT {} FROM a ORDER BY gid",
+        aggs.join(", "),
+        select.join(", ")
+    )
 }
 
 /// Writes the review queue. An incremental run compares only pairs touching

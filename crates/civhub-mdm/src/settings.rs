@@ -191,7 +191,7 @@ fn default_iterations() -> usize {
 }
 
 /// A survivorship rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SurvivorRule {
     /// The value from the first source in `source-priority` that has one.

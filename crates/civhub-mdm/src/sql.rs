@@ -100,15 +100,56 @@ pub async fn write_parquet(ctx: &SessionContext, sql: &str, path: &Path) -> Resu
     Ok(())
 }
 
-/// How matching writes Parquet: LZ4 and no dictionaries. These files are
-/// written and read back within a run or by the next command on the same
-/// machine, so writing speed matters more than size: at 200,000 persons, zstd compression was 15 % of matching's CPU
-/// time and dictionary building another 6 % (`perf`, docs/BENCHMARKS.md).
+/// How matching writes Parquet: LZ4, and dictionaries only for columns with
+/// few distinct values (pipeline, source file, how a record was linked, the
+/// source of each golden value …). These files are written and read back
+/// within a run or by the next command on the same machine, so writing speed
+/// matters more than size: at 200,000 persons, zstd compression was 15 % of
+/// matching's CPU time and dictionary building over every column another 6 %
+/// (`perf`, docs/BENCHMARKS.md); without any dictionary, the repeated
+/// pipeline and file names made the files large and LZ4 busy.
 fn parquet_options() -> TableParquetOptions {
     let mut o = TableParquetOptions::default();
     o.global.compression = Some("lz4_raw".to_string());
     o.global.dictionary_enabled = Some(false);
+    for name in low_cardinality_columns() {
+        o.column_specific_options.insert(
+            name,
+            datafusion::config::ParquetColumnOptions {
+                dictionary_enabled: Some(true),
+                ..Default::default()
+            },
+        );
+    }
     o
+}
+
+/// Columns of matching's files that repeat a few values over many rows.
+fn low_cardinality_columns() -> Vec<String> {
+    let mut v: Vec<String> = [
+        "pipeline",
+        "role",
+        "source_file",
+        "source_sheet",
+        "gender_field",
+        "id_gender",
+        "gender",
+        "region",
+        "link",
+        "linked_by",
+        "sources",
+        "column_name",
+    ]
+    .map(String::from)
+    .to_vec();
+    for kind in [crate::settings::Kind::Person, crate::settings::Kind::Entity] {
+        for (field, _, _) in crate::kinds::spec(kind).golden {
+            v.push(format!("{field}_source"));
+        }
+    }
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// Registers a Parquet file as `name`.

@@ -5,8 +5,9 @@
 
 use crate::kinds::KindSpec;
 use crate::lookup::{Mention, tables};
-use crate::resolve::{cluster_expr, modal_columns, modal_sql};
+use crate::resolve::cluster_nodes_sql;
 use crate::sql::lit;
+use datafusion::prelude::SessionContext;
 
 /// A mention as a loose node.
 pub(super) fn loose_sql(k: &KindSpec, mention_id: &str) -> String {
@@ -26,46 +27,21 @@ pub(super) fn loose_sql(k: &KindSpec, mention_id: &str) -> String {
     )
 }
 
-/// The node the run compared a mention as: its deterministic cluster, or itself.
-pub(super) fn node_sql(k: &KindSpec, m: &Mention) -> String {
+/// The node the run compared a mention as: its deterministic cluster (built
+/// as `resolve::build_nodes` builds clusters), or itself.
+pub(super) async fn node_sql(
+    ctx: &SessionContext,
+    k: &KindSpec,
+    m: &Mention,
+) -> datafusion::error::Result<String> {
     if m.node_id == m.mention_id {
-        return loose_sql(k, &m.mention_id);
+        return Ok(loose_sql(k, &m.mention_id));
     }
-    // As `resolve::build_nodes` builds clusters: modal values of the
-    // cluster's mentions, the cluster expressions over its identifier.
-    let id = k.id;
-    let modal = modal_columns(k);
-    let mut ctes = vec![
-        format!(
-            "ok AS (SELECT * FROM {} WHERE node_id = {} AND node_id <> mention_id)",
-            tables::MENTIONS,
-            lit(&m.node_id)
-        ),
-        format!("cl AS (SELECT {id} AS id, count(*) AS size FROM ok GROUP BY {id})"),
-    ];
-    for c in &modal {
-        ctes.push(format!("mo_{c} AS ({})", modal_sql("ok", id, c)));
-    }
-    let cols: Vec<String> = k
-        .nodes
-        .iter()
-        .map(|c| {
-            format!(
-                "CAST({} AS {}) AS {}",
-                cluster_expr(c.cluster),
-                c.ty,
-                c.name
-            )
-        })
-        .collect();
-    let joins: Vec<String> = modal
-        .iter()
-        .map(|c| format!("LEFT JOIN mo_{c} ON mo_{c}.g = cl.id"))
-        .collect();
-    format!(
-        "WITH {} SELECT concat('c', cl.id) AS node_id, true AS is_cluster, cl.size, cl.id AS id_key, {} FROM cl {}",
-        ctes.join(", "),
-        cols.join(", "),
-        joins.join(" ")
+    cluster_nodes_sql(
+        ctx,
+        k,
+        &format!("node_id = {} AND node_id <> mention_id", lit(&m.node_id)),
+        ", cl.id AS id_key",
     )
+    .await
 }
