@@ -429,11 +429,7 @@ impl GroupsAccumulator for SurvivorGroups {
         values: &[ArrayRef],
         opt_filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
-        let mut acc = SurvivorGroups::new(self.rules.clone());
-        let n = values.first().map(|v| v.len()).unwrap_or(0);
-        let rows: Vec<usize> = (0..n).collect();
-        acc.update_batch(values, &rows, opt_filter, n)?;
-        acc.state(EmitTo::All)
+        rows_as_states(SurvivorGroups::new(self.rules.clone()), values, opt_filter)
     }
 
     fn size(&self) -> usize {
@@ -587,16 +583,24 @@ impl GroupsAccumulator for SourceGroups {
         values: &[ArrayRef],
         opt_filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
-        let mut acc = SourceGroups::default();
-        let n = values.first().map(|v| v.len()).unwrap_or(0);
-        let rows: Vec<usize> = (0..n).collect();
-        acc.update_batch(values, &rows, opt_filter, n)?;
-        acc.state(EmitTo::All)
+        rows_as_states(SourceGroups::default(), values, opt_filter)
     }
 
     fn size(&self) -> usize {
         self.heads.capacity() * 4 + self.items.capacity() * 8
     }
+}
+
+/// Input rows as states, one group per row (for `convert_to_state`).
+fn rows_as_states(
+    mut acc: impl GroupsAccumulator,
+    values: &[ArrayRef],
+    opt_filter: Option<&BooleanArray>,
+) -> Result<Vec<ArrayRef>> {
+    let n = values.first().map(|v| v.len()).unwrap_or(0);
+    let rows: Vec<usize> = (0..n).collect();
+    acc.update_batch(values, &rows, opt_filter, n)?;
+    acc.state(EmitTo::All)
 }
 
 /// A groups accumulator used for one group: the plain accumulator DataFusion
@@ -759,6 +763,46 @@ mod tests {
             assert_eq!(a.len(), 60);
             assert_eq!(a, b, "rules {rules:?}");
         }
+    }
+
+    /// Rows turned into states (when DataFusion skips the partial
+    /// aggregation) and merged give what updating with the rows gives.
+    #[test]
+    fn states_of_rows_merge_to_the_same_result() {
+        let batch = table(700);
+        let gids = utf8(batch.column(0)).unwrap();
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        let groups: Vec<usize> = (0..gids.len())
+            .map(|i| {
+                let n = index.len();
+                *index.entry(gids.value(i)).or_insert(n)
+            })
+            .collect();
+        let n = index.len();
+        let cols: Vec<ArrayRef> = (1..5).map(|i| batch.column(i).clone()).collect();
+        let rules = vec![Rule::MostFrequent, Rule::SourcePriority];
+        let mut direct = SurvivorGroups::new(rules.clone());
+        direct.update_batch(&cols, &groups, None, n).unwrap();
+        let mut merged = SurvivorGroups::new(rules.clone());
+        let states = merged.convert_to_state(&cols, None).unwrap();
+        merged.merge_batch(&states, &groups, n).unwrap();
+        let (a, b) = (
+            direct.evaluate(EmitTo::All).unwrap(),
+            merged.evaluate(EmitTo::All).unwrap(),
+        );
+        assert_eq!(a.len(), n);
+        assert_eq!(utf8(&a).unwrap(), utf8(&b).unwrap());
+
+        let pipelines = vec![batch.column(4).clone()];
+        let mut direct = SourceGroups::default();
+        direct.update_batch(&pipelines, &groups, None, n).unwrap();
+        let mut merged = SourceGroups::default();
+        let states = merged.convert_to_state(&pipelines, None).unwrap();
+        merged.merge_batch(&states, &groups, n).unwrap();
+        assert_eq!(
+            direct.evaluate(EmitTo::All).unwrap().to_data(),
+            merged.evaluate(EmitTo::All).unwrap().to_data()
+        );
     }
 
     #[tokio::test]
