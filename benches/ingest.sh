@@ -24,18 +24,8 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
 source benches/lib.sh
 
-N=${1:-1000000}
-SEED=${2:-7}
 RUNS=${RUNS:-3}
-DIR=${DIR:-$BENCH_ROOT/city-$N-$SEED}
-WORK=$BENCH_ROOT/ingest-$N-$SEED
-
-[[ -x "$CIVHUB" ]] || { echo "no civhub binary at $CIVHUB: cargo build --release -p civhub-cli" >&2; exit 2; }
-CIVHUB=$(realpath "$CIVHUB")
-rm -rf "$WORK"
-mkdir -p "$WORK"
-machine_info
-ensure_synth "$DIR" "$N" "$SEED"
+bench_setup ingest "${1:-1000000}" "${2:-7}"
 
 mapfile -t IDS < <("$PYTHON" benches/csv_pipelines.py "$DIR")
 printf '%s\n' "${IDS[@]}" >"$WORK/csv_pipelines.txt"

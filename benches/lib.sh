@@ -149,6 +149,23 @@ PY
   } >"$WORK/machine.txt" 2>&1
 }
 
+# bench_setup NAME N SEED: what every benchmark over a synthetic city does
+# first. Sets N, SEED, DIR (the project; default $BENCH_ROOT/city-N-SEED) and
+# WORK ($BENCH_ROOT/NAME-N-SEED, made afresh), checks and resolves $CIVHUB,
+# records the machine and makes (or reuses) the project.
+bench_setup() {
+  N=$2
+  SEED=$3
+  DIR=${DIR:-$BENCH_ROOT/city-$N-$SEED}
+  WORK=$BENCH_ROOT/$1-$N-$SEED
+  [[ -x "$CIVHUB" ]] || { echo "no civhub binary at $CIVHUB: cargo build --release -p civhub-cli" >&2; exit 2; }
+  CIVHUB=$(realpath "$CIVHUB")
+  rm -rf "$WORK"
+  mkdir -p "$WORK"
+  machine_info
+  ensure_synth "$DIR" "$N" "$SEED"
+}
+
 # ensure_synth DIR N SEED: makes the synthetic project unless DIR already holds
 # the same size and seed (`truth/README.md` says how it was made).
 ensure_synth() {

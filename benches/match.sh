@@ -22,19 +22,9 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
 source benches/lib.sh
 
-N=${1:-1000000}
-SEED=${2:-7}
 MATCH_RUNS=${MATCH_RUNS:-3}
 SPLINK_TIMEOUT=${SPLINK_TIMEOUT:-1800}
-DIR=${DIR:-$BENCH_ROOT/city-$N-$SEED}
-WORK=$BENCH_ROOT/match-$N-$SEED
-
-[[ -x "$CIVHUB" ]] || { echo "no civhub binary at $CIVHUB: cargo build --release -p civhub-cli" >&2; exit 2; }
-CIVHUB=$(realpath "$CIVHUB")
-rm -rf "$WORK"
-mkdir -p "$WORK"
-machine_info
-ensure_synth "$DIR" "$N" "$SEED"
+bench_setup match "${1:-1000000}" "${2:-7}"
 
 log "civhub ingest (not timed)"
 set +e
