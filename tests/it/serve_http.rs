@@ -341,13 +341,7 @@ fn http_api_authenticates_masks_refuses_and_audits() {
     );
     let (st, b) = call(a, "GET", &path, Some(&cw), None);
     assert_eq!(st, 200, "{b}");
-    let v = json(&b);
-    let m = v["matches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["gid"] == h["gid"])
-        .unwrap_or_else(|| panic!("{b}"));
+    let m = prefill_match(&b, &h["gid"]);
     assert!(m["age"].as_u64().unwrap() >= 50, "{m}");
     assert!(
         m["gender"].is_string() && m["address"].is_string() && m["photo_ref"].is_string(),
@@ -373,13 +367,7 @@ fn http_api_authenticates_masks_refuses_and_audits() {
         st, 200,
         "the pre-fill matches real values for every role: {b}"
     );
-    let v = json(&b);
-    let m = v["matches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["gid"] == h["gid"])
-        .unwrap_or_else(|| panic!("{b}"));
+    let m = prefill_match(&b, &h["gid"]);
     let masked_name = m["name"].as_str().unwrap();
     assert!(
         masked_name.contains('*') && masked_name != h["name"].as_str().unwrap(),
@@ -394,7 +382,8 @@ fn http_api_authenticates_masks_refuses_and_audits() {
         "{m}"
     );
     assert_eq!(
-        v["masked_columns"]["population.person"]["name"], "name",
+        json(&b)["masked_columns"]["population.person"]["name"],
+        "name",
         "{b}"
     );
     let (st, b) = call(
@@ -654,4 +643,16 @@ fn http_limits_are_answered_clearly() {
     let (st, e) = sql(a, &cw, "SELECT count(*) AS n FROM population.person");
     assert_eq!(st, 200, "served again once the slot is free: {e}");
     assert_eq!(server.stop(), 0);
+}
+
+/// The pre-fill answer's match for golden id `gid` (the answer in the panic
+/// message when there is none).
+fn prefill_match(body: &str, gid: &serde_json::Value) -> serde_json::Value {
+    json(body)["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| &m["gid"] == gid)
+        .cloned()
+        .unwrap_or_else(|| panic!("{body}"))
 }
