@@ -56,7 +56,6 @@ pub async fn register(ctx: &SessionContext, project: &Project) -> Result<()> {
             for (name, file) in [
                 ("xref", store::XREF),
                 ("golden", store::GOLDEN),
-                ("mentions", store::MENTIONS),
                 ("review", store::REVIEW),
                 ("history", store::HISTORY),
             ] {
@@ -68,6 +67,12 @@ pub async fn register(ctx: &SessionContext, project: &Project) -> Result<()> {
                         mdm.register_table(format!("{}_{name}", kind.as_str()), t)?;
                     }
                 }
+            }
+            if dir.join(store::MENTIONS).exists() {
+                mdm.register_table(
+                    format!("{}_mentions", kind.as_str()),
+                    store::mentions_table(ctx, kind, &dir).await?,
+                )?;
             }
             have.push(kind);
         }

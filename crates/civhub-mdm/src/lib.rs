@@ -14,6 +14,7 @@ pub mod em;
 pub mod enrich;
 pub mod eval;
 pub mod explain;
+pub mod hashes;
 pub mod ids;
 pub mod kinds;
 pub mod lookup;

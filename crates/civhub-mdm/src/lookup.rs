@@ -246,7 +246,8 @@ pub struct Run {
 
 /// Tables of a run, as registered in [`Run::ctx`].
 pub mod tables {
-    /// `mentions.parquet`.
+    /// `mentions.parquet` with each mention's node and contradiction
+    /// ([`crate::store::mentions_table`]).
     pub const MENTIONS: &str = "mx";
     /// `xref.parquet`.
     pub const XREF: &str = "xref";
@@ -270,8 +271,11 @@ impl Run {
         }
         let ctx = civhub_engine::session::new_context(Default::default());
         civhub_engine::tables::register_staging(&ctx, project)?;
+        ctx.register_table(
+            tables::MENTIONS,
+            store::mentions_table(&ctx, kind, &dir).await?,
+        )?;
         for (name, file) in [
-            (tables::MENTIONS, store::MENTIONS),
             (tables::XREF, store::XREF),
             (tables::GOLDEN, store::GOLDEN),
             (tables::REVIEW, store::REVIEW),

@@ -106,7 +106,9 @@ pub fn identities(project: &Project, kind: Kind) -> Vec<(&Pipeline, &IdentityDef
 
 /// The SQL of the whole mentions table of a kind: the union of every
 /// identity's SELECT, with the stable mention id and a hash of the values
-/// (to tell changed mentions from unchanged ones in incremental runs).
+/// (to tell changed mentions from unchanged ones in incremental runs); the
+/// two functions are [`crate::hashes::MentionId`] and
+/// [`crate::digest::RowHash`], registered by [`register_functions`].
 pub fn mentions_sql(project: &Project, kind: Kind) -> Option<String> {
     let selects: Vec<String> = identities(project, kind)
         .into_iter()
@@ -115,19 +117,24 @@ pub fn mentions_sql(project: &Project, kind: Kind) -> Option<String> {
     if selects.is_empty() {
         return None;
     }
-    let value_cols: Vec<String> = identity_columns(kind)
-        .iter()
-        .map(|(_, c, _)| format!("coalesce(CAST({c} AS VARCHAR), '')"))
-        .collect();
+    let value_cols: Vec<&str> = identity_columns(kind).iter().map(|(_, c, _)| *c).collect();
     let prefix = match kind {
         Kind::Person => "pm",
         Kind::Entity => "em",
     };
     Some(format!(
-        "SELECT concat({prefix}, substr(md5(concat_ws('|', pipeline, role, coalesce(record_key, concat_ws('#', source_file, coalesce(source_sheet, ''), CAST(source_row AS VARCHAR))))), 1, 16)) AS mention_id, \
-         substr(md5(concat_ws('|', {values})), 1, 16) AS value_hash, u.* FROM ({union}) u",
+        "SELECT civhub_mention_id({prefix}, pipeline, role, record_key, source_file, source_sheet, source_row) AS mention_id, \
+         civhub_row_hash({values}) AS value_hash, u.* FROM ({union}) u",
         prefix = lit(prefix),
         values = value_cols.join(", "),
         union = selects.join(" UNION ALL ")
     ))
+}
+
+/// Registers the functions [`mentions_sql`] calls.
+pub fn register_functions(ctx: &datafusion::prelude::SessionContext) {
+    ctx.register_udf(crate::hashes::MentionId::udf());
+    ctx.register_udf(datafusion::logical_expr::ScalarUDF::from(
+        crate::digest::RowHash::new(),
+    ));
 }

@@ -128,7 +128,7 @@ pub async fn cluster_nodes_sql(
         .collect();
     Ok(format!(
         "WITH ok AS (SELECT * FROM mx WHERE {ok}), \
-         cl AS (SELECT {id} AS id, count(*) AS size{modes} FROM ok GROUP BY {id}) \
+         cl AS (SELECT {id} AS id, count(*) AS size, min(mention_id) AS anchor{modes} FROM ok GROUP BY {id}) \
          SELECT concat('c', cl.id) AS node_id, true AS is_cluster, cl.size{extra}, {} FROM cl",
         cols.join(", ")
     ))
@@ -152,9 +152,11 @@ pub fn level_case(c: &crate::settings::Comparison) -> String {
     format!("CAST({s} AS TINYINT)")
 }
 
-/// Builds the mentions table (`mx`, written to `dir/mentions.parquet` and
-/// read from there, so millions of mentions never sit in memory) and the
-/// nodes table (`nodes`) of a kind.
+/// Builds the mentions table (`mx`: `dir/mentions.parquet`, written once and
+/// read from there, so millions of mentions never sit in memory, with each
+/// mention's node and contradiction from `dir/contra.parquet`, see
+/// [`crate::store::mentions_view_sql`]) and the nodes table (`nodes`) of a
+/// kind.
 pub async fn build_nodes(
     ctx: &SessionContext,
     kind: Kind,
@@ -168,14 +170,14 @@ pub async fn build_nodes(
         .iter()
         .map(|(n, e)| format!("{e} AS {n}"))
         .collect();
-    let raw = dir.join("mentions_raw.parquet");
+    let stored = dir.join(crate::store::MENTIONS);
     crate::sql::write_parquet(
         ctx,
         &format!("SELECT u.*, {} FROM ({mentions_sql}) u", derived.join(", ")),
-        &raw,
+        &stored,
     )
     .await?;
-    crate::sql::register_parquet(ctx, "mentions", &raw).await?;
+    crate::sql::register_parquet(ctx, "mentions", &stored).await?;
 
     // The deterministic pass: what contradicts a shared identifier.
     ctx.register_udaf(crate::survive::survivor(&[
@@ -189,10 +191,24 @@ pub async fn build_nodes(
         .zip(&types)
         .map(|(c, ty)| format!("{} AS {c}", modal_expr(c, ty)))
         .collect();
+    // Only identifiers whose mentions disagree on a modal column need its
+    // modal value: where every mention has the same value (or none), no
+    // mention differs from it and a missing `mo` row decides the same.
+    // `min <> max` is a cheap native aggregate; the modal one then runs over
+    // the few disagreeing identifiers instead of all of them.
+    let differ: Vec<String> = k
+        .contradiction_modal
+        .iter()
+        .map(|c| format!("min({c}) <> max({c})"))
+        .collect();
     let ctes = [
         format!("v AS (SELECT * FROM mentions WHERE {id} IS NOT NULL)"),
         format!(
-            "mo AS (SELECT {id} AS id, {} FROM v GROUP BY {id})",
+            "dis AS (SELECT {id} AS id FROM v GROUP BY {id} HAVING {})",
+            differ.join(" OR ")
+        ),
+        format!(
+            "mo AS (SELECT v.{id} AS id, {} FROM v JOIN dis ON v.{id} = dis.id GROUP BY v.{id})",
             modes.join(", ")
         ),
     ];
@@ -226,22 +242,19 @@ pub async fn build_nodes(
         ),
     )
     .await?;
-    let mx = dir.join(crate::store::MENTIONS);
-    crate::sql::write_parquet(
-        ctx,
-        &format!(
-            "SELECT m.*, CASE WHEN m.{id} IS NOT NULL AND c.mention_id IS NULL THEN concat('c', m.{id}) ELSE m.mention_id END AS node_id, c.reasons AS contradiction \
-             FROM mentions m LEFT JOIN contra c ON m.mention_id = c.mention_id"
-        ),
-        &mx,
-    )
-    .await?;
+    crate::sql::write_parquet(ctx, "SELECT * FROM contra", &dir.join(crate::store::CONTRA)).await?;
+    let mx = ctx
+        .sql(&crate::store::mentions_view_sql(kind, "mentions", "contra"))
+        .await?
+        .into_view();
+    let _ = ctx.deregister_table("mx")?;
+    ctx.register_table("mx", mx)?;
     ctx.deregister_table("mentions")?;
-    fs_err::remove_file(&raw)?;
-    crate::sql::register_parquet(ctx, "mx", &mx).await?;
 
-    // Nodes: one per cluster of the deterministic pass, one per mention left over.
-    let clusters = cluster_nodes_sql(ctx, k, "node_id <> mention_id", "").await?;
+    // Nodes: one per cluster of the deterministic pass, one per mention left
+    // over; `anchor` is a node's smallest mention id (how review pairs and
+    // golden ids name it).
+    let clusters = cluster_nodes_sql(ctx, k, "node_id <> mention_id", ", cl.anchor").await?;
     let loose_cols: Vec<String> = k
         .nodes
         .iter()
@@ -251,7 +264,7 @@ pub async fn build_nodes(
         ctx,
         "nodes",
         &format!(
-            "{clusters} UNION ALL SELECT mention_id AS node_id, false AS is_cluster, CAST(1 AS BIGINT) AS size, {} FROM mx WHERE node_id = mention_id",
+            "{clusters} UNION ALL SELECT mention_id AS node_id, false AS is_cluster, CAST(1 AS BIGINT) AS size, mention_id AS anchor, {} FROM mx WHERE node_id = mention_id",
             loose_cols.join(", ")
         ),
     )
@@ -780,6 +793,7 @@ pub async fn resolve(
         .filter_map(|(a, b)| Some((*index.get(a.as_str())?, *index.get(b.as_str())?)))
         .collect();
     let rules = rule_links(ctx, settings, &index).await?;
+    tracing::info!(rules = rules.len(), "deterministic rule links");
     let clustering = cluster(
         &ident,
         links,

@@ -7,7 +7,7 @@ use crate::settings::{Kind, Settings};
 use crate::sql::{collect, lit, materialize, register_batches, register_parquet, write_parquet};
 use crate::store::{self, Current};
 use crate::{em, mentions, review};
-use arrow::array::{Float64Array, StringArray, UInt64Array};
+use arrow::array::{Array, Float64Array, StringArray, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use civhub_ingest::config::Project;
@@ -102,6 +102,7 @@ pub async fn run(
 ) -> Result<MatchReport> {
     let ctx = civhub_engine::session::new_context(Default::default());
     civhub_engine::tables::register_staging(&ctx, project)?;
+    mentions::register_functions(&ctx);
     let run_id = ulid::Ulid::generate().to_string();
     let mut report = MatchReport {
         run_id: run_id.clone(),
@@ -202,6 +203,7 @@ async fn run_kind(
     };
 
     // Components, their mentions, and the ids they had.
+    tracing::info!(ms = t0.elapsed().as_millis() as u64, "clustered");
     let (assignment, node_comp) =
         assign_ids(ctx, kind, &res, previous.as_ref().map(|(_, d)| d.as_path())).await?;
     tracing::info!(ms = t0.elapsed().as_millis() as u64, "ids assigned");
@@ -369,6 +371,31 @@ async fn plan_incremental(
         return Ok((None, why));
     }
     register_parquet(ctx, "prev_mentions", &dir.join(store::MENTIONS)).await?;
+    // Runs of an older civhub hashed mention values another way: nothing to
+    // compare with.
+    let hash_type = |t: &str| {
+        let ctx = ctx.clone();
+        let t = t.to_string();
+        async move {
+            let df = ctx.table(t.as_str()).await?;
+            Ok::<_, DataFusionError>(
+                df.schema()
+                    .field_with_unqualified_name("value_hash")?
+                    .data_type()
+                    .clone(),
+            )
+        }
+    };
+    if hash_type("prev_mentions").await? != hash_type("mx").await? {
+        ctx.deregister_table("prev_mentions")?;
+        return Ok((
+            None,
+            Some(
+                "the last run was made by an older civhub (mention values hashed differently)"
+                    .to_string(),
+            ),
+        ));
+    }
     let b = collect(
         ctx,
         "SELECT (SELECT count(*) FROM prev_mentions p LEFT JOIN mx m ON p.mention_id = m.mention_id WHERE m.mention_id IS NULL) AS removed, \
@@ -427,29 +454,13 @@ async fn assign_ids(
         };
         compact.len()
     ];
-    for b in collect(ctx, "SELECT nc.comp, count(*) AS size, min(mx.mention_id) AS anchor FROM mx JOIN node_comp nc ON mx.node_id = nc.node_id GROUP BY nc.comp").await? {
-        let c = b.column(0).as_any().downcast_ref::<arrow::array::UInt32Array>().ok_or_else(|| err("component column"))?.clone();
-        let size = crate::sql::int64(b.column(1))?;
-        let anchor = crate::sql::utf8(b.column(2))?;
-        for r in 0..b.num_rows() {
-            components[c.value(r) as usize] = ids::Component { anchor: anchor.value(r).to_string(), size: size.value(r) as u64 };
-        }
-    }
-    // A component holding an identifier is anchored on it.
-    for (node, id) in res.ident.iter().enumerate() {
-        if let Some(id) = id {
-            let c = node_comp[node] as usize;
-            if components[c].anchor.starts_with("pm") || components[c].anchor.starts_with("em") {
-                components[c].anchor = id.clone();
-            }
-        }
-    }
+    // Previous ids and their sizes.
     let mut prev_names: Vec<String> = Vec::new();
     let mut prev_sizes: Vec<u64> = Vec::new();
-    let mut shared: Vec<(usize, u32, u64)> = Vec::new();
-    if let Some(path) = previous.map(|d| d.join(store::XREF)).filter(|p| p.exists()) {
-        register_parquet(ctx, "prev_xref", &path).await?;
-        let mut index: HashMap<String, u32> = HashMap::new();
+    let mut index: HashMap<String, u32> = HashMap::new();
+    let prev_xref = previous.map(|d| d.join(store::XREF)).filter(|p| p.exists());
+    if let Some(path) = &prev_xref {
+        register_parquet(ctx, "prev_xref", path).await?;
         for b in collect(
             ctx,
             "SELECT gid, count(*) FROM prev_xref GROUP BY gid ORDER BY gid",
@@ -464,17 +475,53 @@ async fn assign_ids(
                 prev_sizes.push(n.value(r) as u64);
             }
         }
-        for b in collect(ctx, "SELECT nc.comp, p.gid, count(*) FROM mx JOIN node_comp nc ON mx.node_id = nc.node_id JOIN prev_xref p ON mx.mention_id = p.mention_id GROUP BY nc.comp, p.gid").await? {
-            let c = b.column(0).as_any().downcast_ref::<arrow::array::UInt32Array>().ok_or_else(|| err("component column"))?.clone();
-            let g = crate::sql::utf8(b.column(1))?;
-            let n = crate::sql::int64(b.column(2))?;
-            for r in 0..b.num_rows() {
-                if let Some(gi) = index.get(g.value(r)) {
-                    shared.push((c.value(r) as usize, *gi, n.value(r) as u64));
-                }
+    }
+    // One pass over the mentions: per component and previous id, the
+    // mentions they share and the smallest mention id (size and anchor of a
+    // component are sums and minimums over its rows).
+    let sql = if prev_xref.is_some() {
+        "SELECT nc.comp, p.gid, count(*), min(mx.mention_id) FROM mx JOIN node_comp nc ON mx.node_id = nc.node_id \
+         LEFT JOIN prev_xref p ON mx.mention_id = p.mention_id GROUP BY nc.comp, p.gid"
+    } else {
+        // Without previous ids, the nodes' sizes and anchors suffice.
+        "SELECT nc.comp, CAST(NULL AS VARCHAR), sum(n.size), min(n.anchor) FROM nodes n JOIN node_comp nc ON n.node_id = nc.node_id GROUP BY nc.comp"
+    };
+    let mut shared: Vec<(usize, u32, u64)> = Vec::new();
+    for b in collect(ctx, sql).await? {
+        let c = b
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::UInt32Array>()
+            .ok_or_else(|| err("component column"))?
+            .clone();
+        let g = crate::sql::utf8(b.column(1))?;
+        let n = crate::sql::int64(b.column(2))?;
+        let anchor = crate::sql::utf8(b.column(3))?;
+        for r in 0..b.num_rows() {
+            let comp = &mut components[c.value(r) as usize];
+            comp.size += n.value(r) as u64;
+            let a = anchor.value(r);
+            if comp.anchor.is_empty() || a < comp.anchor.as_str() {
+                comp.anchor = a.to_string();
+            }
+            if !g.is_null(r)
+                && let Some(gi) = index.get(g.value(r))
+            {
+                shared.push((c.value(r) as usize, *gi, n.value(r) as u64));
             }
         }
+    }
+    if prev_xref.is_some() {
         ctx.deregister_table("prev_xref")?;
+    }
+    // A component holding an identifier is anchored on it.
+    for (node, id) in res.ident.iter().enumerate() {
+        if let Some(id) = id {
+            let c = node_comp[node] as usize;
+            if components[c].anchor.starts_with("pm") || components[c].anchor.starts_with("em") {
+                components[c].anchor = id.clone();
+            }
+        }
     }
     ctx.deregister_table("node_comp")?;
     let a = ids::assign(k.gid_prefix, &components, &shared, &prev_names, &prev_sizes);
@@ -612,7 +659,7 @@ async fn write_review(
             register_parquet(ctx, "prev_review", &prev).await?;
             register_parquet(ctx, "new_xref", &run_dir.join(store::XREF)).await?;
             format!(
-                "WITH anchors AS (SELECT node_id, min(mention_id) AS mention FROM mx GROUP BY node_id) \
+                "WITH anchors AS (SELECT node_id, anchor AS mention FROM nodes) \
                  SELECT mention_a, mention_b, min(node_a) AS node_a, min(node_b) AS node_b, max(probability) AS probability, min(reason) AS reason \
                  FROM ({fresh} UNION ALL SELECT o.mention_a, o.mention_b, o.node_a, o.node_b, o.probability, o.reason FROM prev_review o \
                  JOIN new_xref xa ON xa.mention_id = o.mention_a JOIN new_xref xb ON xb.mention_id = o.mention_b WHERE xa.gid <> xb.gid) \
@@ -620,7 +667,7 @@ async fn write_review(
             )
         }
         None => format!(
-            "WITH anchors AS (SELECT node_id, min(mention_id) AS mention FROM mx GROUP BY node_id) {fresh} ORDER BY r.probability DESC NULLS FIRST, mention_a, mention_b"
+            "WITH anchors AS (SELECT node_id, anchor AS mention FROM nodes) {fresh} ORDER BY r.probability DESC NULLS FIRST, mention_a, mention_b"
         ),
     };
     write_parquet(ctx, &sql, &run_dir.join(store::REVIEW)).await?;

@@ -83,6 +83,27 @@ fn split(batches: Vec<RecordBatch>) -> Vec<Vec<RecordBatch>> {
 /// Runs `sql` and writes its result as one Parquet file at `path` (written
 /// next to it first, then renamed, so a reader never sees half a file).
 pub async fn write_parquet(ctx: &SessionContext, sql: &str, path: &Path) -> Result<()> {
+    write_parquet_with(ctx, sql, path, parquet_options()).await
+}
+
+/// Like [`write_parquet`], for a scratch file a run writes, reads back and
+/// deletes (the raw mentions): no compression, no dictionaries, no
+/// statistics — it stays in the page cache, so encoding it would cost more
+/// CPU than it saves in I/O.
+pub async fn write_scratch_parquet(ctx: &SessionContext, sql: &str, path: &Path) -> Result<()> {
+    let mut o = TableParquetOptions::default();
+    o.global.compression = Some("uncompressed".to_string());
+    o.global.dictionary_enabled = Some(false);
+    o.global.statistics_enabled = Some("none".to_string());
+    write_parquet_with(ctx, sql, path, o).await
+}
+
+async fn write_parquet_with(
+    ctx: &SessionContext,
+    sql: &str,
+    path: &Path,
+    options: TableParquetOptions,
+) -> Result<()> {
     let t0 = std::time::Instant::now();
     let df = ctx.sql(sql).await?;
     let tmp = path.with_extension("parquet.tmp");
@@ -92,7 +113,7 @@ pub async fn write_parquet(ctx: &SessionContext, sql: &str, path: &Path) -> Resu
     df.write_parquet(
         &tmp.to_string_lossy(),
         DataFrameWriteOptions::new().with_single_file_output(true),
-        Some(parquet_options()),
+        Some(options),
     )
     .await?;
     fs_err::rename(&tmp, path)?;

@@ -10,8 +10,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Tables of a matching run.
+/// Tables of a matching run. The mentions as built from the staged
+/// datasets; each one's node and contradiction come from [`CONTRA`] (see
+/// [`mentions_view_sql`]). Runs before that file existed stored the two
+/// columns in the mentions themselves; [`mentions_table`] reads both.
 pub const MENTIONS: &str = "mentions.parquet";
+/// Mentions whose identifier was contradicted: `mention_id`, `ident`,
+/// `reasons`.
+pub const CONTRA: &str = "contra.parquet";
 /// Mention → golden id.
 pub const XREF: &str = "xref.parquet";
 /// Golden records.
@@ -117,4 +123,59 @@ pub fn commit(warehouse: &Path, kind: Kind, current: &Current) -> std::io::Resul
         }
     }
     Ok(())
+}
+
+/// The SQL of a run's mentions with their node and contradiction (the table
+/// matching calls `mx`), over the stored mentions `mentions` and the
+/// contradicted ones `contra`: a mention with a valid identifier that is not
+/// contradicted sits in the node `c<identifier>` (the deterministic
+/// cluster), any other mention is its own node. Contradictions are few, so
+/// the join builds on them and streams the mentions; the mentions are
+/// written once, not once more with these two columns.
+pub fn mentions_view_sql(kind: Kind, mentions: &str, contra: &str) -> String {
+    let id = crate::kinds::spec(kind).id;
+    format!(
+        "SELECT m.*, CASE WHEN m.{id} IS NOT NULL AND c.mention_id IS NULL THEN concat('c', m.{id}) ELSE m.mention_id END AS node_id, \
+         c.reasons AS contradiction FROM {contra} c RIGHT JOIN {mentions} m ON c.mention_id = m.mention_id"
+    )
+}
+
+/// The mentions of the run in `dir` with their node and contradiction, as
+/// one table (a view over [`MENTIONS`] and [`CONTRA`]; the stored file
+/// itself for runs that kept the two columns in it).
+pub async fn mentions_table(
+    ctx: &datafusion::prelude::SessionContext,
+    kind: Kind,
+    dir: &Path,
+) -> datafusion::error::Result<std::sync::Arc<dyn datafusion::catalog::TableProvider>> {
+    use crate::sql::register_parquet;
+    const M: &str = "__civhub_stored_mentions";
+    const C: &str = "__civhub_stored_contra";
+    register_parquet(ctx, M, &dir.join(MENTIONS)).await?;
+    let stored_nodes = ctx
+        .table(M)
+        .await?
+        .schema()
+        .has_column_with_unqualified_name("node_id");
+    if stored_nodes {
+        return ctx.deregister_table(M)?.ok_or_else(|| {
+            datafusion::error::DataFusionError::Internal("mentions not registered".into())
+        });
+    }
+    let contra = dir.join(CONTRA);
+    if contra.is_file() {
+        register_parquet(ctx, C, &contra).await?;
+    } else {
+        // No file: nothing was contradicted.
+        let none = ctx
+            .sql("SELECT CAST(NULL AS VARCHAR) AS mention_id, CAST(NULL AS VARCHAR) AS ident, CAST(NULL AS VARCHAR) AS reasons WHERE false")
+            .await?
+            .into_view();
+        let _ = ctx.deregister_table(C)?;
+        ctx.register_table(C, none)?;
+    }
+    let view = ctx.sql(&mentions_view_sql(kind, M, C)).await?.into_view();
+    ctx.deregister_table(M)?;
+    ctx.deregister_table(C)?;
+    Ok(view)
 }

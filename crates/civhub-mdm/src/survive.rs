@@ -181,6 +181,20 @@ impl Survivor {
     }
 }
 
+/// The last eight bytes of a value (all of a shorter one) as a number: a
+/// cheap first test of equality (identifiers, phones and names mostly
+/// differ in their last characters).
+fn tag(value: &str) -> u64 {
+    let b = value.as_bytes();
+    if b.len() >= 8 {
+        u64::from_le_bytes(b[b.len() - 8..].try_into().expect("eight bytes"))
+    } else {
+        let mut t = [0u8; 8];
+        t[..b.len()].copy_from_slice(b);
+        u64::from_le_bytes(t)
+    }
+}
+
 /// No candidate: the end of a group's chain.
 const NONE: u32 = u32::MAX;
 
@@ -189,6 +203,9 @@ struct Candidate {
     /// The value: `arena[start..start + len]`.
     start: usize,
     len: u32,
+    /// [`tag`] of the value: most different values differ here, so a
+    /// chain walk rarely compares text.
+    tag: u64,
     prio: i64,
     count: i64,
     seen: i64,
@@ -225,10 +242,14 @@ impl SurvivorGroups {
     }
 
     fn add(&mut self, g: usize, value: &str, prio: i64, count: i64, seen: i64, source: &str) {
+        let tag = tag(value);
         let mut i = self.heads[g];
         while i != NONE {
             let c = &self.cands[i as usize];
-            if &self.arena[c.start..c.start + c.len as usize] == value {
+            if c.tag == tag
+                && c.len as usize == value.len()
+                && &self.arena[c.start..c.start + c.len as usize] == value
+            {
                 let better = prio < c.prio || (prio == c.prio && source < self.names.get(c.source));
                 let id = if better {
                     self.names.id(source)
@@ -252,6 +273,7 @@ impl SurvivorGroups {
         self.cands.push(Candidate {
             start,
             len: value.len() as u32,
+            tag,
             prio,
             count,
             seen,
