@@ -86,18 +86,6 @@ pub async fn write_parquet(ctx: &SessionContext, sql: &str, path: &Path) -> Resu
     write_parquet_with(ctx, sql, path, parquet_options()).await
 }
 
-/// Like [`write_parquet`], for a scratch file a run writes, reads back and
-/// deletes (the raw mentions): no compression, no dictionaries, no
-/// statistics — it stays in the page cache, so encoding it would cost more
-/// CPU than it saves in I/O.
-pub async fn write_scratch_parquet(ctx: &SessionContext, sql: &str, path: &Path) -> Result<()> {
-    let mut o = TableParquetOptions::default();
-    o.global.compression = Some("uncompressed".to_string());
-    o.global.dictionary_enabled = Some(false);
-    o.global.statistics_enabled = Some("none".to_string());
-    write_parquet_with(ctx, sql, path, o).await
-}
-
 async fn write_parquet_with(
     ctx: &SessionContext,
     sql: &str,
