@@ -154,13 +154,12 @@ impl Normalizer {
 
     /// Normalizes one raw cell. Empty or whitespace-only input is `Value::Null`.
     pub fn apply(self, raw: &str, opts: &NormalizerOptions) -> Result<Normalized, NormError> {
-        let trimmed = raw.trim();
-        if trimmed.is_empty() {
+        if normalize::text::is_blank(raw) {
             return Ok(Normalized::plain(Value::Null));
         }
         let s = |r: Result<String, NormError>| r.map(|v| Normalized::plain(Value::Str(v)));
         match self {
-            Normalizer::Raw => Ok(Normalized::plain(Value::Str(trimmed.to_string()))),
+            Normalizer::Raw => Ok(Normalized::plain(Value::Str(raw.trim().to_string()))),
             Normalizer::Text => Ok(Normalized::plain(str_or_null(normalize::text::clean(raw)))),
             Normalizer::Upper => Ok(Normalized::plain(str_or_null(
                 normalize::text::clean(raw).to_uppercase(),

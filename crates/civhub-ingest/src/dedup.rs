@@ -6,7 +6,7 @@
 //! unit's row is then moved from its staging part to its quarantine part.
 
 use crate::config::Pipeline;
-use crate::file::{FileRun, FoldHasher};
+use crate::file::{FileRun, FoldHasher, KeyHash};
 use crate::manifest::ManifestFile;
 use crate::report::ReasonCount;
 use crate::stage::{FileLineage, move_to_quarantine};
@@ -43,7 +43,7 @@ pub fn resolve(job: &DedupJob<'_>, results: &mut [FileRun]) -> Result<(), String
     // Where each key was seen first, as an index into `sources` (one text
     // per file rather than one per key).
     let mut sources: Vec<String> = Vec::new();
-    let mut seen: HashMap<u128, u32, BuildHasherDefault<FoldHasher>> = HashMap::default();
+    let mut seen: HashMap<KeyHash, u32, BuildHasherDefault<FoldHasher>> = HashMap::default();
     seen.reserve(
         results
             .iter()
@@ -56,8 +56,7 @@ pub fn resolve(job: &DedupJob<'_>, results: &mut [FileRun]) -> Result<(), String
         sources.push(format!("`{}` (staged by an earlier run)", m.path));
         for part in &m.staging_parts {
             for k in read_keys(&job.staging_dir.join(part))? {
-                seen.entry(xxhash_rust::xxh3::xxh3_128(k.as_bytes()))
-                    .or_insert(source);
+                seen.entry(KeyHash::of(&k)).or_insert(source);
             }
         }
     }
@@ -68,31 +67,44 @@ pub fn resolve(job: &DedupJob<'_>, results: &mut [FileRun]) -> Result<(), String
         let mut moved_total = 0u64;
         let mut example = None;
         for unit in r.units.iter_mut() {
-            let mut mine: Vec<(u128, (u32, u64))> = unit.keys.drain().collect();
-            mine.sort_by_key(|(_, pos)| *pos);
             let mut losers: HashMap<(Option<String>, u64), RowError> = HashMap::new();
-            for (h, (sheet, row)) in &mine {
-                if let Some(first) = seen.get(h).map(|i| &sources[*i as usize]) {
-                    let where_ = if first.trim_matches('`') == path {
-                        "an earlier part of this file".to_string()
-                    } else {
-                        format!("file {first}")
-                    };
-                    let reason = format!("duplicate record key: {where_} has it too");
-                    example.get_or_insert_with(|| reason.clone());
-                    losers.insert(
-                        (r.sheets.get(*sheet as usize).cloned(), *row),
-                        RowError {
-                            rule: "duplicate-key".into(),
-                            field: None,
-                            value: None,
-                            reason,
-                        },
-                    );
+            // The unit's first loser in row order gives the example.
+            let mut first_loser: Option<((u32, u64), String)> = None;
+            // Keys are unique within a unit (repeats were quarantined as the
+            // unit was read), so each is looked up and recorded in one probe.
+            for (h, (sheet, row)) in std::mem::take(&mut unit.keys) {
+                let slot = match seen.entry(h) {
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(source);
+                        continue;
+                    }
+                    std::collections::hash_map::Entry::Occupied(o) => *o.get(),
+                };
+                let first = &sources[slot as usize];
+                let where_ = if first.trim_matches('`') == path {
+                    "an earlier part of this file".to_string()
+                } else {
+                    format!("file {first}")
+                };
+                let reason = format!("duplicate record key: {where_} has it too");
+                if first_loser
+                    .as_ref()
+                    .is_none_or(|(pos, _)| (sheet, row) < *pos)
+                {
+                    first_loser = Some(((sheet, row), reason.clone()));
                 }
+                losers.insert(
+                    (r.sheets.get(sheet as usize).cloned(), row),
+                    RowError {
+                        rule: "duplicate-key".into(),
+                        field: None,
+                        value: None,
+                        reason,
+                    },
+                );
             }
-            for (h, _) in &mine {
-                seen.entry(*h).or_insert(source);
+            if let Some((_, reason)) = first_loser {
+                example.get_or_insert(reason);
             }
             if losers.is_empty() {
                 continue;

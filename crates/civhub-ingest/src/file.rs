@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 
-/// Hashes a `u128` record-key hash (already uniformly random) by folding it.
+/// Hashes a [`KeyHash`] (already uniformly random) by folding it.
 #[derive(Default)]
 pub struct FoldHasher(u64);
 
@@ -31,13 +31,35 @@ impl Hasher for FoldHasher {
             self.0 = self.0.rotate_left(8) ^ u64::from(*b);
         }
     }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = self.0.rotate_left(8) ^ v;
+    }
     fn write_u128(&mut self, v: u128) {
         self.0 = (v as u64) ^ ((v >> 64) as u64);
     }
 }
 
+/// The 128-bit hash of a record key, as two halves: 8-byte aligned, so that
+/// a table entry of it and a `u32` takes 24 bytes rather than 32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyHash(u64, u64);
+
+impl KeyHash {
+    /// The hash of a record key's text.
+    pub fn of(key: &str) -> Self {
+        let h = xxhash_rust::xxh3::xxh3_128(key.as_bytes());
+        KeyHash(h as u64, (h >> 64) as u64)
+    }
+}
+
+impl std::hash::Hash for KeyHash {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0 ^ self.1);
+    }
+}
+
 /// Record-key hash → (sheet index, row) of every staged row of a unit.
-pub type KeyMap = HashMap<u128, (u32, u64), BuildHasherDefault<FoldHasher>>;
+pub type KeyMap = HashMap<KeyHash, (u32, u64), BuildHasherDefault<FoldHasher>>;
 
 /// One independently read piece of a file.
 pub struct Unit {
@@ -182,7 +204,7 @@ impl Sink<'_> {
     fn stage(&mut self, row: &dyn RowView, scratch: &RowScratch) {
         let key = scratch.key();
         if self.has_key {
-            let h = xxhash_rust::xxh3::xxh3_128(key.as_bytes());
+            let h = KeyHash::of(key);
             let sheet = self.sheet_index(row.sheet());
             match self.keys.entry(h) {
                 std::collections::hash_map::Entry::Occupied(e) => {
@@ -246,6 +268,14 @@ impl RowSink for Sink<'_> {
     }
     fn footer(&mut self) {
         self.counts.footer += 1;
+    }
+    fn expect_rows(&mut self, rows: u64) {
+        // Capped like the tables of ranges: a bound far above the rows
+        // would only waste memory.
+        let rows = rows.min(1 << 24) as usize;
+        if self.has_key && rows > self.keys.capacity() {
+            self.keys.reserve(rows - self.keys.len());
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use arrow::array::{
     Int64Builder, StringArray, StringBuilder, TimestampMicrosecondArray,
     TimestampMicrosecondBuilder,
 };
+use arrow::buffer::{Buffer, OffsetBuffer};
 use arrow::datatypes::{DataType, Field, Schema as ArrowSchema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
 use civhub_core::{FieldType, Value};
@@ -138,20 +139,40 @@ enum ColBuilder {
 
 const EPOCH: chrono::NaiveDate = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
 
+/// Text bytes reserved per row for the first batch of a string column; later
+/// batches reserve what the previous one took.
+const FIRST_BATCH_BYTES_PER_ROW: usize = 16;
+
+/// A string builder for `rows` rows of about `bytes` bytes in all: a batch
+/// is filled without growing (and copying) its buffers from empty.
+fn string_builder(rows: usize, bytes: usize) -> StringBuilder {
+    StringBuilder::with_capacity(rows, bytes + bytes / 8)
+}
+
+/// Finishes a string builder and starts the next batch sized like this one.
+fn finish_string(b: &mut StringBuilder, rows: usize) -> StringArray {
+    let a = b.finish();
+    *b = string_builder(rows, a.value_data().len());
+    a
+}
+
 impl ColBuilder {
-    fn new(t: FieldType) -> Self {
+    /// A builder with room for `rows` rows.
+    fn new(t: FieldType, rows: usize) -> Self {
         match t {
-            FieldType::String => ColBuilder::Str(StringBuilder::new()),
-            FieldType::Integer => ColBuilder::Int(Int64Builder::new()),
+            FieldType::String => {
+                ColBuilder::Str(string_builder(rows, rows * FIRST_BATCH_BYTES_PER_ROW))
+            }
+            FieldType::Integer => ColBuilder::Int(Int64Builder::with_capacity(rows)),
             FieldType::Decimal => ColBuilder::Dec(
-                Decimal128Builder::new()
+                Decimal128Builder::with_capacity(rows)
                     .with_precision_and_scale(38, 2)
                     .expect("valid precision"),
             ),
-            FieldType::Float => ColBuilder::Float(Float64Builder::new()),
-            FieldType::Date => ColBuilder::Date(Date32Builder::new()),
-            FieldType::Datetime => ColBuilder::Ts(TimestampMicrosecondBuilder::new()),
-            FieldType::Boolean => ColBuilder::Bool(BooleanBuilder::new()),
+            FieldType::Float => ColBuilder::Float(Float64Builder::with_capacity(rows)),
+            FieldType::Date => ColBuilder::Date(Date32Builder::with_capacity(rows)),
+            FieldType::Datetime => ColBuilder::Ts(TimestampMicrosecondBuilder::with_capacity(rows)),
+            FieldType::Boolean => ColBuilder::Bool(BooleanBuilder::with_capacity(rows)),
         }
     }
 
@@ -189,32 +210,67 @@ impl ColBuilder {
         }
     }
 
-    fn finish(&mut self) -> ArrayRef {
+    /// The batch so far; the builder is left empty with room for `rows` rows
+    /// (a builder's own `finish` leaves empty buffers, which would grow again
+    /// row by row, copying as they grow).
+    fn finish(&mut self, rows: usize) -> ArrayRef {
+        use std::mem::replace;
         match self {
-            ColBuilder::Str(b) => Arc::new(b.finish()),
-            ColBuilder::Int(b) => Arc::new(b.finish()),
-            ColBuilder::Dec(b) => Arc::new(b.finish()),
-            ColBuilder::Float(b) => Arc::new(b.finish()),
-            ColBuilder::Date(b) => Arc::new(b.finish()),
-            ColBuilder::Ts(b) => Arc::new(b.finish()),
-            ColBuilder::Bool(b) => Arc::new(b.finish()),
+            ColBuilder::Str(b) => Arc::new(finish_string(b, rows)),
+            ColBuilder::Int(b) => Arc::new(replace(b, Int64Builder::with_capacity(rows)).finish()),
+            ColBuilder::Dec(b) => {
+                let next = Decimal128Builder::with_capacity(rows)
+                    .with_precision_and_scale(38, 2)
+                    .expect("valid precision");
+                Arc::new(replace(b, next).finish())
+            }
+            ColBuilder::Float(b) => {
+                Arc::new(replace(b, Float64Builder::with_capacity(rows)).finish())
+            }
+            ColBuilder::Date(b) => {
+                Arc::new(replace(b, Date32Builder::with_capacity(rows)).finish())
+            }
+            ColBuilder::Ts(b) => {
+                Arc::new(replace(b, TimestampMicrosecondBuilder::with_capacity(rows)).finish())
+            }
+            ColBuilder::Bool(b) => {
+                Arc::new(replace(b, BooleanBuilder::with_capacity(rows)).finish())
+            }
         }
     }
 }
 
-/// Per-row lineage that varies within a file.
+/// Per-row lineage that varies within a file, and the columns that do not.
 struct RowLineage {
     key: StringBuilder,
     sheet: StringBuilder,
     row: Int64Builder,
+    /// Rows a batch is expected to hold (0: unknown, buffers grow as needed).
+    rows: usize,
+    /// The columns constant within the file (pipeline, source file, run id,
+    /// ingest time) for the last batch length: full batches share them.
+    constant: Option<(usize, [ArrayRef; 4])>,
+}
+
+/// A string column holding `s` `n` times, built in one pass.
+fn repeated_string(s: &str, n: usize) -> ArrayRef {
+    let offsets = OffsetBuffer::from_lengths(std::iter::repeat_n(s.len(), n));
+    Arc::new(StringArray::new(
+        offsets,
+        Buffer::from_vec(s.as_bytes().repeat(n)),
+        None,
+    ))
 }
 
 impl RowLineage {
-    fn new() -> Self {
+    /// Lineage builders with room for `rows` rows per batch.
+    fn new(rows: usize) -> Self {
         RowLineage {
-            key: StringBuilder::new(),
+            key: string_builder(rows, rows * FIRST_BATCH_BYTES_PER_ROW),
             sheet: StringBuilder::new(),
-            row: Int64Builder::new(),
+            row: Int64Builder::with_capacity(rows),
+            rows,
+            constant: None,
         }
     }
 
@@ -225,29 +281,35 @@ impl RowLineage {
     }
 
     fn finish(&mut self, l: &FileLineage, n: usize) -> Vec<ArrayRef> {
+        let constant = match &self.constant {
+            Some((len, cols)) if *len == n => cols.clone(),
+            _ => {
+                let cols: [ArrayRef; 4] = [
+                    repeated_string(&l.pipeline, n),
+                    repeated_string(&l.source_file, n),
+                    repeated_string(&l.run_id, n),
+                    Arc::new(
+                        TimestampMicrosecondArray::from_iter_values(std::iter::repeat_n(
+                            l.ingested_at_us,
+                            n,
+                        ))
+                        .with_timezone("UTC"),
+                    ),
+                ];
+                self.constant = Some((n, cols.clone()));
+                cols
+            }
+        };
+        let [pipeline, source_file, run_id, ingested_at] = constant;
+        let mut row = std::mem::replace(&mut self.row, Int64Builder::with_capacity(self.rows));
         vec![
-            Arc::new(self.key.finish()),
-            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
-                l.pipeline.as_str(),
-                n,
-            ))),
-            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
-                l.source_file.as_str(),
-                n,
-            ))),
+            Arc::new(finish_string(&mut self.key, self.rows)),
+            pipeline,
+            source_file,
             Arc::new(self.sheet.finish()),
-            Arc::new(self.row.finish()),
-            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
-                l.run_id.as_str(),
-                n,
-            ))),
-            Arc::new(
-                TimestampMicrosecondArray::from_iter_values(std::iter::repeat_n(
-                    l.ingested_at_us,
-                    n,
-                ))
-                .with_timezone("UTC"),
-            ),
+            Arc::new(row.finish()),
+            run_id,
+            ingested_at,
         ]
     }
 }
@@ -287,15 +349,18 @@ impl Part {
                 .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
                 .set_created_by(format!("civhub {}", env!("CARGO_PKG_VERSION")));
             // Nearly unique columns gain nothing from a dictionary but its cost
-            // (`_source_row` is unique within a part by construction).
-            for f in self.schema.fields() {
+            // (`_source_row` is unique within a part by construction); nor do
+            // text columns whose first batch is mostly distinct values (names):
+            // interning every value costs more than writing it plain.
+            for (f, column) in self.schema.fields().iter().zip(batch.columns()) {
                 let unique = f.name() == lineage::RECORD_KEY
                     || f.name() == lineage::SOURCE_ROW
                     || f.name() == "_original"
                     || f.name() == "_errors"
                     || f.metadata()
                         .get("pii")
-                        .is_some_and(|p| matches!(p.as_str(), "id_number" | "phone" | "address"));
+                        .is_some_and(|p| matches!(p.as_str(), "id_number" | "phone" | "address"))
+                    || mostly_distinct(column);
                 if unique {
                     props = props.set_column_dictionary_enabled(
                         parquet::schema::types::ColumnPath::from(f.name().as_str()),
@@ -327,6 +392,34 @@ impl Part {
             }
         }
     }
+}
+
+/// Values a first batch must hold for [`mostly_distinct`] to judge a column.
+const DISTINCT_SAMPLE_MIN: usize = 1024;
+/// Values of a first batch [`mostly_distinct`] looks at.
+const DISTINCT_SAMPLE_MAX: usize = 4096;
+
+/// True for a text column of which more than half the values at the start
+/// of a batch (at least [`DISTINCT_SAMPLE_MIN`] of them, at most
+/// [`DISTINCT_SAMPLE_MAX`]) are distinct. Values are told apart by their
+/// 64-bit hash: a collision would only keep a dictionary.
+fn mostly_distinct(column: &ArrayRef) -> bool {
+    use arrow::array::{Array, AsArray};
+    use std::hash::BuildHasherDefault;
+    if column.data_type() != &DataType::Utf8 {
+        return false;
+    }
+    let strings = column.as_string::<i32>();
+    let values = (strings.len() - strings.null_count()).min(DISTINCT_SAMPLE_MAX);
+    if values < DISTINCT_SAMPLE_MIN {
+        return false;
+    }
+    let mut seen: std::collections::HashSet<u64, BuildHasherDefault<crate::file::FoldHasher>> =
+        std::collections::HashSet::with_capacity_and_hasher(values, Default::default());
+    for v in strings.iter().flatten().take(values) {
+        seen.insert(xxhash_rust::xxh3::xxh3_64(v.as_bytes()));
+    }
+    seen.len() * 2 > values
 }
 
 /// Failure writing a part.
@@ -368,10 +461,10 @@ impl StagingWriter {
             cols: schema
                 .fields
                 .iter()
-                .map(|f| ColBuilder::new(f.field_type))
+                .map(|f| ColBuilder::new(f.field_type, batch_rows.max(1)))
                 .collect(),
             flags: StringBuilder::new(),
-            rows: RowLineage::new(),
+            rows: RowLineage::new(batch_rows.max(1)),
             pending: 0,
             batch_rows: batch_rows.max(1),
         }
@@ -406,7 +499,8 @@ impl StagingWriter {
         if self.pending == 0 {
             return Ok(());
         }
-        let mut columns: Vec<ArrayRef> = self.cols.iter_mut().map(ColBuilder::finish).collect();
+        let rows = self.batch_rows;
+        let mut columns: Vec<ArrayRef> = self.cols.iter_mut().map(|b| b.finish(rows)).collect();
         columns.push(Arc::new(self.flags.finish()));
         columns.extend(self.rows.finish(&self.lineage, self.pending));
         self.pending = 0;
@@ -449,7 +543,7 @@ impl QuarantineWriter {
             count: Int32Builder::new(),
             errors: StringBuilder::new(),
             original: StringBuilder::new(),
-            rows: RowLineage::new(),
+            rows: RowLineage::new(0),
             pending: 0,
             batch_rows: batch_rows.max(1),
         }

@@ -74,11 +74,47 @@ fn text(v: &Value) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A column's `map` prepared for lookups.
+enum ValueMap<'p> {
+    /// No map.
+    None,
+    /// A few entries (most maps: codes to names): compared in turn, cheaper
+    /// than hashing the cell.
+    Few(Vec<(&'p str, &'p str)>),
+    /// Many entries.
+    Many(&'p std::collections::HashMap<String, String>),
+}
+
+/// Maps with at most this many entries are searched in turn.
+const FEW_MAP_ENTRIES: usize = 16;
+
+impl<'p> ValueMap<'p> {
+    fn new(map: Option<&'p std::collections::HashMap<String, String>>) -> Self {
+        match map {
+            None => ValueMap::None,
+            Some(m) if m.len() <= FEW_MAP_ENTRIES => {
+                ValueMap::Few(m.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect())
+            }
+            Some(m) => ValueMap::Many(m),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&'p str> {
+        match self {
+            ValueMap::None => None,
+            ValueMap::Few(entries) => entries.iter().find(|(k, _)| *k == key).map(|(_, v)| *v),
+            ValueMap::Many(m) => m.get(key).map(String::as_str),
+        }
+    }
+}
+
 /// A pipeline prepared for transforming rows: slots resolved, rules grouped.
 pub struct Transformer<'p> {
     pipeline: &'p Pipeline,
     /// For each column, the index of its slot (source column) if it reads one.
     col_slot: Vec<Option<usize>>,
+    /// For each column, its `map`.
+    maps: Vec<ValueMap<'p>>,
     slots: Vec<Slot>,
     today: NaiveDate,
 }
@@ -113,6 +149,11 @@ impl<'p> Transformer<'p> {
         Transformer {
             pipeline,
             col_slot,
+            maps: pipeline
+                .columns
+                .iter()
+                .map(|c| ValueMap::new(c.map.as_ref()))
+                .collect(),
             slots,
             today,
         }
@@ -198,7 +239,7 @@ impl<'p> Transformer<'p> {
                 let result = match cached {
                     Some(r) => r,
                     None => {
-                        let r = Self::normalize(col, raw);
+                        let r = Self::normalize(col, &self.maps[ci], raw);
                         if constant {
                             consts[ci] = Some((raw.to_string(), r.clone()));
                         }
@@ -293,6 +334,7 @@ impl<'p> Transformer<'p> {
     /// Extracts, maps and normalizes one raw cell of `col`.
     fn normalize(
         col: &Column,
+        map: &ValueMap<'_>,
         raw: &str,
     ) -> Result<civhub_core::Normalized, civhub_core::NormError> {
         let extracted = match &col.extract {
@@ -310,12 +352,10 @@ impl<'p> Transformer<'p> {
             },
         };
         extracted.and_then(|x| {
-            let mapped = col
-                .map
-                .as_ref()
-                .and_then(|m| m.get(x.trim()))
-                .map(String::as_str)
-                .unwrap_or(x);
+            let mapped = match map {
+                ValueMap::None => x,
+                map => map.get(x.trim()).unwrap_or(x),
+            };
             col.normalizer.apply(mapped, &col.options)
         })
     }
@@ -480,26 +520,28 @@ fn compare(a: &Value, b: &Value) -> Option<Ordering> {
 
 fn check_digit(name: &str, scheme: crate::config::CheckScheme, v: &str) -> Result<(), String> {
     use crate::config::CheckScheme::*;
-    let (ok, expected, what) = match scheme {
-        ResidentId => (
-            id::resident::is_valid(v),
-            v.get(..17).and_then(id::resident::check_char),
-            "resident ID",
-        ),
-        Uscc => (
-            id::uscc::is_valid(v),
-            v.get(..17).and_then(id::uscc::check_char),
-            "unified social credit code",
-        ),
-        OrgCode => (
-            id::org_code::is_valid(v),
-            v.get(..8).and_then(id::org_code::check_char),
-            "organization code",
-        ),
+    let ok = match scheme {
+        ResidentId => id::resident::is_valid(v),
+        Uscc => id::uscc::is_valid(v),
+        OrgCode => id::org_code::is_valid(v),
     };
     if ok {
         return Ok(());
     }
+    let (expected, what) = match scheme {
+        ResidentId => (
+            v.get(..17).and_then(id::resident::check_char),
+            "resident ID",
+        ),
+        Uscc => (
+            v.get(..17).and_then(id::uscc::check_char),
+            "unified social credit code",
+        ),
+        OrgCode => (
+            v.get(..8).and_then(id::org_code::check_char),
+            "organization code",
+        ),
+    };
     let found = v.chars().last().unwrap_or(' ');
     match expected {
         Some(e) if e != found => Err(format!(

@@ -63,13 +63,34 @@ pub fn is_well_formed(id: &str) -> bool {
 
 /// True if `id` is 18 characters with a correct check character and a real birth date.
 pub fn is_valid(id: &str) -> bool {
+    // `check_char(&id[..17])` and `id.ends_with(c)` on bytes: a well-formed
+    // ID is 18 ASCII characters.
     is_well_formed(id)
-        && check_char(&id[..17]).is_some_and(|c| id.ends_with(c))
+        && {
+            let b = id.as_bytes();
+            let sum: u32 = b[..17]
+                .iter()
+                .zip(WEIGHTS)
+                .map(|(d, w)| u32::from(d - b'0') * w)
+                .sum();
+            CHECK_CHARS[(sum % 11) as usize] == b[17]
+        }
         && birth_date(id).is_some()
 }
 
 /// Canonicalizes a raw resident ID (see the module documentation for what is repaired).
 pub fn normalize(raw: &str) -> Result<NormalizedId, NormError> {
+    // Most cells are a bare 18-character ID already: 17 digits and a digit
+    // or X (x upper-cased), which every check below would let through as is.
+    let b = raw.as_bytes();
+    if b.len() == 18
+        && b[..17].iter().all(u8::is_ascii_digit)
+        && (b[17].is_ascii_digit() || b[17] == b'X' || b[17] == b'x')
+    {
+        let mut id = raw.to_string();
+        id.make_ascii_uppercase();
+        return Ok(NormalizedId { id, repair: None });
+    }
     let s = canonical_chars(raw);
     if looks_like_scientific(&s) {
         return Err(NormError::new(
@@ -152,9 +173,15 @@ pub fn birth_date(id: &str) -> Option<NaiveDate> {
     if !is_well_formed(id) {
         return None;
     }
-    let year: i32 = id[6..10].parse().ok()?;
-    let month: u32 = id[10..12].parse().ok()?;
-    let day: u32 = id[12..14].parse().ok()?;
+    // ASCII digits (checked above), read without `str::parse`.
+    let number = |r: std::ops::Range<usize>| {
+        id.as_bytes()[r]
+            .iter()
+            .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))
+    };
+    let year = number(6..10) as i32;
+    let month = number(10..12);
+    let day = number(12..14);
     if !(MIN_BIRTH_YEAR..=MAX_BIRTH_YEAR).contains(&year) {
         return None;
     }

@@ -39,12 +39,17 @@ pub fn check_char(body: &str) -> Option<char> {
     if body.len() != 17 {
         return None;
     }
+    // By bytes: a byte of a multi-byte character is outside the alphabet,
+    // as the character is.
     let mut sum = 0;
-    for (c, w) in body.chars().zip(WEIGHTS) {
-        sum += symbol_value(c)? * w;
+    for (b, w) in body.bytes().zip(WEIGHTS) {
+        sum += symbol_value(char::from(b))? * w;
     }
     let check = (31 - sum % 31) % 31;
-    ALPHABET.chars().nth(check as usize)
+    ALPHABET
+        .as_bytes()
+        .get(check as usize)
+        .map(|&b| char::from(b))
 }
 
 /// True if the code is 18 symbols of [`ALPHABET`] and its check character is correct.
@@ -102,6 +107,15 @@ pub fn one_edit_candidates(code: &str) -> Vec<String> {
 /// Canonicalizes a raw code: layout removed, full-width and lower-case folded.
 /// The check character is not enforced (see [`is_valid`]).
 pub fn normalize(raw: &str) -> Result<String, NormError> {
+    // Most cells are a bare code already: 18 symbols once upper-cased, which
+    // every step below would let through as is.
+    if raw.len() == 18
+        && raw
+            .bytes()
+            .all(|b| symbol_value(char::from(b.to_ascii_uppercase())).is_some())
+    {
+        return Ok(raw.to_ascii_uppercase());
+    }
     let mut s = super::strip_layout(raw);
     if s.is_ascii() {
         s.make_ascii_uppercase();

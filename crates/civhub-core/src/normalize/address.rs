@@ -10,14 +10,19 @@
 //! stays), bare 安徽 only before 黄山, and 黄山 only as 黄山市 (黄山区 is a
 //! district).
 
-use super::text::clean;
+use super::text::clean_cow;
 use crate::normalizer::NormError;
 
 /// Normalizes an address: text cleaned, whitespace removed, leading 中国 /
 /// 安徽省 / 黄山市 dropped while something remains.
 pub fn address(raw: &str) -> Result<String, NormError> {
-    let compact: String = clean(raw).chars().filter(|c| !c.is_whitespace()).collect();
-    let mut rest = compact.as_str();
+    let cleaned = clean_cow(raw);
+    let compact: std::borrow::Cow<'_, str> = if cleaned.contains(char::is_whitespace) {
+        cleaned.chars().filter(|c| !c.is_whitespace()).collect()
+    } else {
+        cleaned
+    };
+    let mut rest = compact.as_ref();
     loop {
         let next = strip_one(rest);
         match next {

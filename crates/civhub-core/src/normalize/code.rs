@@ -1,6 +1,6 @@
 //! Coded values: yes/no flags, gender, vehicle plates, region codes.
 
-use super::text::clean;
+use super::text::{clean, clean_cow};
 use crate::normalizer::NormError;
 
 /// Province abbreviations that start a plate number, plus 使 and 领 (embassy
@@ -10,20 +10,32 @@ pub const PLATE_PREFIXES: &str =
 
 /// A yes/no flag: 是/否, 有/无, Y/N, yes/no, true/false, T/F, 1/0, √/× (any case).
 pub fn boolean(raw: &str) -> Result<bool, NormError> {
-    match clean(raw).to_lowercase().as_str() {
-        "是" | "有" | "y" | "yes" | "true" | "t" | "1" | "√" | "✓" | "✔" => Ok(true),
-        "否" | "无" | "n" | "no" | "false" | "f" | "0" | "×" | "✗" | "✘" => Ok(false),
-        _ => Err(NormError::new(
-            "expected 是/否, Y/N, yes/no, true/false or 1/0",
-        )),
-    }
+    let flag = |s: &str| match s {
+        "是" | "有" | "y" | "yes" | "true" | "t" | "1" | "√" | "✓" | "✔" => Some(true),
+        "否" | "无" | "n" | "no" | "false" | "f" | "0" | "×" | "✗" | "✘" => Some(false),
+        _ => None,
+    };
+    // Every accepted form is its own lower case: most cells match as they
+    // are, without lower-casing a copy.
+    let s = clean_cow(raw);
+    flag(&s)
+        .or_else(|| flag(&s.to_lowercase()))
+        .ok_or_else(|| NormError::new("expected 是/否, Y/N, yes/no, true/false or 1/0"))
 }
 
 /// Gender as 男 or 女, from 男/女, 男性/女性, M/F, male/female or the GB/T
 /// 2261.1 codes 1 and 2; the codes 0 and 9 (未知, 未说明) are refused as
 /// "not known" rather than guessed.
 pub fn gender(raw: &str) -> Result<&'static str, NormError> {
-    match clean(raw).to_lowercase().as_str() {
+    // The accepted forms are their own lower case: most cells match as they
+    // are, without lower-casing a copy.
+    let s = clean_cow(raw);
+    match s.as_ref() {
+        "男" | "男性" | "m" | "male" | "1" => return Ok("男"),
+        "女" | "女性" | "f" | "female" | "2" => return Ok("女"),
+        _ => {}
+    }
+    match s.to_lowercase().as_str() {
         "男" | "男性" | "m" | "male" | "1" => Ok("男"),
         "女" | "女性" | "f" | "female" | "2" => Ok("女"),
         "0" | "9" | "未知" | "未知的性别" | "未说明" | "未说明的性别" | "unknown" => {

@@ -9,7 +9,7 @@
 //! company (股份有限公司) is not the same form as a limited company.
 
 use super::name::to_simplified;
-use super::text::{clean, is_han};
+use super::text::{clean_cow, is_han};
 use crate::normalizer::NormError;
 
 /// Administrative prefixes dropped from the start of a key, longest first.
@@ -21,26 +21,35 @@ const LOCAL_PLACES: [&str; 7] = ["屯溪", "黄山", "徽州", "歙县", "休宁
 /// Normalizes a company name for display: text cleaned, every kind of bracket
 /// made a half-width parenthesis, spaces between Chinese characters removed.
 pub fn company_name(raw: &str) -> Result<String, NormError> {
-    let chars: Vec<char> = clean(raw)
+    let cleaned = clean_cow(raw);
+    if !cleaned.is_empty() && !cleaned.contains([' ', '【', '〔', '[', '（', '】', '〕', ']', '）'])
+    {
+        // No bracket to change and no space to drop (most names).
+        return Ok(cleaned.into_owned());
+    }
+    let mut chars = cleaned
         .chars()
         .map(|c| match c {
             '【' | '〔' | '[' | '（' => '(',
             '】' | '〕' | ']' | '）' => ')',
             _ => c,
         })
-        .collect();
-    let cjk_side = |c: Option<&char>| c.is_some_and(|&c| is_han(c) || c == '(' || c == ')');
-    let han = |c: Option<&char>| c.is_some_and(|&c| is_han(c));
-    let mut out = String::with_capacity(chars.len() * 3);
-    for (i, &c) in chars.iter().enumerate() {
+        .peekable();
+    let cjk_side = |c: Option<char>| c.is_some_and(|c| is_han(c) || c == '(' || c == ')');
+    let han = |c: Option<char>| c.is_some_and(is_han);
+    let mut out = String::with_capacity(cleaned.len());
+    // The character before the current one (whether kept or not).
+    let mut before = None;
+    while let Some(c) = chars.next() {
         if c == ' ' {
-            let before = i.checked_sub(1).and_then(|j| chars.get(j));
-            let after = chars.get(i + 1);
+            let after = chars.peek().copied();
             if cjk_side(before) && cjk_side(after) && (han(before) || han(after)) {
+                before = Some(c);
                 continue;
             }
         }
         out.push(c);
+        before = Some(c);
     }
     if out.is_empty() {
         return Err(NormError::new(

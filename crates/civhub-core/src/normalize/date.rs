@@ -9,7 +9,7 @@
 //! 4-digit number between 1880 and 2100 is refused as a year without month and
 //! day rather than read as an Excel serial in 1905.
 
-use super::text::clean;
+use super::text::clean_cow;
 use crate::normalizer::NormError;
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
 
@@ -36,7 +36,7 @@ pub fn datetime(raw: &str) -> Result<NaiveDateTime, NormError> {
 
 /// The date and the time (if one was written) of a raw cell.
 fn parse(raw: &str) -> Result<(NaiveDate, Option<NaiveTime>), NormError> {
-    let s = clean(raw);
+    let s = clean_cow(raw);
     if let Some(serial) = excel_serial(&s)? {
         return Ok(serial);
     }

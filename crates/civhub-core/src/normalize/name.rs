@@ -10,7 +10,7 @@
 //! [`pinyin_key`] gives the toneless pinyin used to compare names across
 //! homophone typing errors (the commonest error in hand-typed names).
 
-use super::text::{clean, is_han};
+use super::text::{clean, clean_cow, is_han};
 use crate::normalizer::NormError;
 use pinyin::ToPinyin;
 
@@ -31,13 +31,13 @@ fn is_dot_variant(c: char) -> bool {
 /// Normalizes a person name (see the module documentation); fails for text
 /// with digits, without any letter or Han character, or longer than 50 characters.
 pub fn person_name(raw: &str) -> Result<String, NormError> {
-    let cleaned = clean(raw);
+    let cleaned = clean_cow(raw);
     // Without spaces, full stops and dots (most names), the dot and space
     // passes below leave the text as it is.
     let plain = !cleaned
         .chars()
         .any(|c| matches!(c, ' ' | '.' | '。') || is_dot_variant(c));
-    let out = if plain {
+    let out: std::borrow::Cow<'_, str> = if plain {
         cleaned
     } else {
         let chars: Vec<char> = cleaned.chars().collect();
@@ -54,7 +54,7 @@ pub fn person_name(raw: &str) -> Result<String, NormError> {
         while out.ends_with(MIDDLE_DOT) {
             out.pop();
         }
-        out
+        out.into()
     };
     let name = to_simplified(&out);
     // Han ideographs of the basic block (most of a Chinese name) are letters
@@ -124,6 +124,15 @@ fn remove_spaces(chars: &[char]) -> Vec<char> {
 /// Converts traditional Chinese characters to simplified ones; other
 /// characters are kept.
 pub fn to_simplified(s: &str) -> String {
+    if !s.chars().any(may_convert) {
+        // What the converter would return, without a lookup per character.
+        return s.to_string();
+    }
+    convert_until_stable(s)
+}
+
+/// `fast2s::convert` repeated until nothing changes.
+fn convert_until_stable(s: &str) -> String {
     // The converter looks at neighbouring characters for a few words (乾隆,
     // 慰藉 …), so one pass can leave a character that a second pass would
     // convert; repeating until nothing changes makes the result stable.
@@ -140,6 +149,46 @@ pub fn to_simplified(s: &str) -> String {
         current = next;
     }
     current
+}
+
+/// Characters `fast2s` converts only next to certain others (its special
+/// cases, fast2s 0.3): a character alone does not show them.
+const CONVERTED_IN_CONTEXT: [char; 7] = ['藉', '著', '苧', '闔', '鍾', '讎', '畫'];
+
+/// First and last code point of the table of [`may_convert`].
+const TABLE_FIRST: u32 = 0x3400;
+const TABLE_LAST: u32 = 0x9FFF;
+
+/// False when `fast2s::convert` keeps `c` whatever its neighbours: it only
+/// looks at three-byte characters, and of the Han ideographs (U+3400–U+9FFF,
+/// looked up in a table made on first use) it changes those it maps on
+/// their own and those of its special cases. Other three-byte characters
+/// are left to the converter.
+fn may_convert(c: char) -> bool {
+    static TABLE: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+    if c.len_utf8() != 3 {
+        return false;
+    }
+    let u = c as u32;
+    if !(TABLE_FIRST..=TABLE_LAST).contains(&u) {
+        return true;
+    }
+    let table = TABLE.get_or_init(|| {
+        let mut bits = vec![0u64; ((TABLE_LAST - TABLE_FIRST) / 64 + 1) as usize];
+        let mut buf = [0u8; 4];
+        for (i, c) in (TABLE_FIRST..=TABLE_LAST)
+            .filter_map(char::from_u32)
+            .enumerate()
+        {
+            let one = c.encode_utf8(&mut buf);
+            if fast2s::convert(one) != *one || CONVERTED_IN_CONTEXT.contains(&c) {
+                bits[i / 64] |= 1 << (i % 64);
+            }
+        }
+        bits
+    });
+    let i = (u - TABLE_FIRST) as usize;
+    table[i / 64] & (1 << (i % 64)) != 0
 }
 
 /// Toneless pinyin of a name for homophone-tolerant comparison: each Han
@@ -220,6 +269,31 @@ mod tests {
         assert_eq!(ok("陳 國 華"), "陈国华");
         assert_eq!(to_simplified("劉德華"), "刘德华");
         assert_eq!(to_simplified("abc"), "abc");
+        // Characters the converter changes only next to certain others.
+        for s in [
+            "藉口", "看著", "苧麻", "企畫", "慰藉", "闔家", "鍾書", "校讎", "乾隆", "乾淨",
+        ] {
+            assert_eq!(to_simplified(s), convert_until_stable(s), "{s}");
+        }
+        assert_eq!(to_simplified("企畫"), "企划");
+    }
+
+    #[test]
+    fn skipping_the_converter_changes_nothing() {
+        // Every ideograph of the table, alone and between two others
+        // (including each special case's neighbours).
+        let neighbours = [
+            '口', '著', '麻', '家', '書', '定', '計', '看', '憑', '校', '仇', '企', '张',
+        ];
+        for c in (TABLE_FIRST..=TABLE_LAST).filter_map(char::from_u32) {
+            for n in neighbours {
+                for s in [c.to_string(), format!("{n}{c}"), format!("{c}{n}")] {
+                    if !s.chars().any(may_convert) {
+                        assert_eq!(fast2s::convert(&s), s, "{s}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -6,18 +6,20 @@
 //! Thousands separators are accepted only where they group by three
 //! (`1,234,567.8`), so `1,2` — more likely two numbers — is refused.
 
-use super::text::clean;
+use super::text::clean_cow;
 use crate::normalizer::NormError;
+use std::borrow::Cow;
 
-/// A number as written: sign, integer digits (separators removed), fraction digits.
-struct Written {
+/// A number as written: sign, integer digits (separators removed), fraction
+/// digits; borrowed from the text unless separators had to be removed.
+struct Written<'a> {
     negative: bool,
-    int: String,
-    frac: String,
+    int: Cow<'a, str>,
+    frac: &'a str,
 }
 
 /// Parses `[+-]digits[,ddd…][.digits]`; nothing else may surround it.
-fn parse_written(s: &str) -> Result<Written, NormError> {
+fn parse_written(s: &str) -> Result<Written<'_>, NormError> {
     let (negative, body) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
         Some(b'+') => (false, &s[1..]),
@@ -26,17 +28,25 @@ fn parse_written(s: &str) -> Result<Written, NormError> {
     let (int_part, frac) = body.split_once('.').unwrap_or((body, ""));
     let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
     let ok_frac = digits(frac) && !(body.contains('.') && frac.is_empty() && int_part.is_empty());
-    let groups: Vec<&str> = int_part.split(',').collect();
-    let ok_groups = groups.iter().all(|g| digits(g))
-        && (groups.len() == 1
-            || ((1..=3).contains(&groups[0].len()) && groups[1..].iter().all(|g| g.len() == 3)));
+    let grouped = int_part.contains(',');
+    let ok_groups = if grouped {
+        let mut groups = int_part.split(',');
+        let first = groups.next().unwrap_or("");
+        digits(first) && (1..=3).contains(&first.len()) && groups.all(|g| digits(g) && g.len() == 3)
+    } else {
+        digits(int_part)
+    };
     if !ok_frac || !ok_groups || (int_part.is_empty() && frac.is_empty()) {
         return Err(not_a_number(s));
     }
     Ok(Written {
         negative,
-        int: groups.concat(),
-        frac: frac.to_string(),
+        int: if grouped {
+            Cow::Owned(int_part.replace(',', ""))
+        } else {
+            Cow::Borrowed(int_part)
+        },
+        frac,
     })
 }
 
@@ -66,15 +76,18 @@ fn scaled(w: &Written, places: usize) -> Result<i128, NormError> {
     if int.len() + places > 36 {
         return Err(NormError::new("number too large"));
     }
-    let kept: String = w
-        .frac
-        .chars()
-        .chain(std::iter::repeat('0'))
-        .take(places)
-        .collect();
-    let magnitude: i128 = format!("0{int}{kept}")
-        .parse()
-        .map_err(|_| NormError::new("number too large"))?;
+    // At most 36 digits (checked above, both parts validated as ASCII
+    // digits by `parse_written`): below 10^36, no overflow.
+    let frac = w.frac.as_bytes();
+    let digits = int
+        .bytes()
+        .chain((0..places).map(|i| frac.get(i).copied().unwrap_or(b'0')));
+    let magnitude = if int.len() + places <= 18 {
+        // Below 10^18: fits a u64, cheaper to multiply.
+        i128::from(digits.fold(0u64, |m, d| m * 10 + u64::from(d - b'0')))
+    } else {
+        digits.fold(0i128, |m, d| m * 10 + i128::from(d - b'0'))
+    };
     let round_up = w.frac.as_bytes().get(places).is_some_and(|&d| d >= b'5');
     let magnitude = magnitude + i128::from(round_up);
     Ok(if w.negative { -magnitude } else { magnitude })
@@ -104,7 +117,7 @@ fn money_places(unit: &str) -> Option<usize> {
 /// and the units 元, 万元/万, 亿元/亿; `default_unit` ("元" or "万元") applies
 /// when none is written.
 pub fn amount(raw: &str, default_unit: Option<&str>) -> Result<i128, NormError> {
-    let s = clean(raw);
+    let s = clean_cow(raw);
     let (body, unit) = split_unit(&s, &["万元", "亿元", "元", "万", "亿"]);
     let places = match unit.or(default_unit.map(str::trim)) {
         None => 0,
@@ -118,13 +131,20 @@ pub fn amount(raw: &str, default_unit: Option<&str>) -> Result<i128, NormError> 
         _ => ("", body),
     };
     let body = body.strip_prefix(['￥', '¥']).map_or(body, str::trim_start);
-    scaled(&parse_written(&format!("{sign}{body}"))?, 2 + places)
+    let signed;
+    let text = if sign.is_empty() {
+        body
+    } else {
+        signed = format!("{sign}{body}");
+        signed.as_str()
+    };
+    scaled(&parse_written(text)?, 2 + places)
 }
 
 /// Floor area in hundredths of ㎡. Accepts the units ㎡, 平方米, 平米, m2, m²
 /// (any case); negative areas are refused.
 pub fn area(raw: &str) -> Result<i128, NormError> {
-    let s = clean(raw).to_lowercase();
+    let s = clean_cow(raw).to_lowercase();
     let (body, _) = split_unit(&s, &["平方米", "平米", "㎡", "m²", "m2", "平方", "平"]);
     let w = parse_written(body)?;
     let value = scaled(&w, 2)?;
@@ -136,7 +156,8 @@ pub fn area(raw: &str) -> Result<i128, NormError> {
 
 /// A whole number; thousands separators and a zero fraction (`12.0`) are accepted.
 pub fn integer(raw: &str) -> Result<i64, NormError> {
-    let w = parse_written(&clean(raw))?;
+    let s = clean_cow(raw);
+    let w = parse_written(&s)?;
     if w.frac.bytes().any(|b| b != b'0') {
         return Err(NormError::new("expected a whole number, found a fraction"));
     }
@@ -145,15 +166,15 @@ pub fn integer(raw: &str) -> Result<i64, NormError> {
 
 /// A decimal number in hundredths, rounded half away from zero.
 pub fn decimal(raw: &str) -> Result<i128, NormError> {
-    scaled(&parse_written(&clean(raw))?, 2)
+    scaled(&parse_written(&clean_cow(raw))?, 2)
 }
 
 /// A floating-point number; thousands separators and an exponent (`1.2e3`) are accepted.
 pub fn float(raw: &str) -> Result<f64, NormError> {
-    let s = clean(raw);
+    let s = clean_cow(raw);
     let (mantissa, exponent) = match s.split_once(['e', 'E']) {
         Some((m, e)) => (m, Some(e)),
-        None => (s.as_str(), None),
+        None => (s.as_ref(), None),
     };
     let w = parse_written(mantissa)?;
     let mut text = format!("{}{}.{}", if w.negative { "-" } else { "" }, w.int, w.frac);

@@ -51,6 +51,25 @@ pub fn clean(raw: &str) -> String {
     clean_chars(raw)
 }
 
+/// [`clean`], borrowing `raw` when it is clean already (most cells): for
+/// normalizers that only read the cleaned text.
+pub fn clean_cow(raw: &str) -> std::borrow::Cow<'_, str> {
+    if is_clean(raw.as_bytes()) {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    std::borrow::Cow::Owned(clean_chars(raw))
+}
+
+/// [`clean`] written into `out` (cleared first), reusing its allocation.
+pub fn clean_into(raw: &str, out: &mut String) {
+    out.clear();
+    if is_clean(raw.as_bytes()) {
+        out.push_str(raw);
+    } else {
+        clean_chars_into(raw, out);
+    }
+}
+
 /// True when [`clean`] would return `raw` unchanged, decided on bytes: ASCII
 /// is printable with single inner spaces, and no multi-byte character starts
 /// with a lead byte that can begin a character `clean` changes (C2: U+0080–
@@ -58,6 +77,11 @@ pub fn clean(raw: &str) -> String {
 /// zero-width characters; E3: U+3000; EF: full-width forms, U+FEFF). Most
 /// cells — digits, codes, Chinese text (lead bytes E4–E9) — pass.
 fn is_clean(b: &[u8]) -> bool {
+    if !has_special_byte(b) {
+        // No space, control or changeable lead byte: the loop below would
+        // accept every byte.
+        return true;
+    }
     if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
         return false;
     }
@@ -79,9 +103,56 @@ fn is_clean(b: &[u8]) -> bool {
     true
 }
 
+/// True when `b` holds a byte [`is_clean`] must look at more closely: a space,
+/// a control character or a lead byte of a character `clean` may change.
+/// Decided 16 bytes at a time without branches, which the compiler turns
+/// into vector instructions.
+fn has_special_byte(b: &[u8]) -> bool {
+    fn any_special(block: &[u8; 16]) -> bool {
+        let mut any = 0u8;
+        for &x in block {
+            any |= u8::from(x <= b' ')
+                | u8::from(x == 0x7F)
+                | u8::from(x == 0xC2)
+                | u8::from(x.wrapping_sub(0xE1) < 3)
+                | u8::from(x == 0xEF);
+        }
+        any != 0
+    }
+    let mut chunks = b.chunks_exact(16);
+    for chunk in &mut chunks {
+        if any_special(chunk.try_into().expect("16 bytes")) {
+            return true;
+        }
+    }
+    // The rest (most cells are shorter than 16 bytes) padded with a byte
+    // that is not special, to be checked the same way.
+    let rest = chunks.remainder();
+    let mut padded = [b'a'; 16];
+    padded[..rest.len()].copy_from_slice(rest);
+    any_special(&padded)
+}
+
+/// True when `s` is empty or only whitespace, as [`str::trim`] sees it:
+/// decided from the first byte for most cells (only 0x09–0x0D, 0x20 and the
+/// lead bytes 0xC2, 0xE1, 0xE2 and 0xE3 can start a whitespace character).
+pub fn is_blank(s: &str) -> bool {
+    match s.as_bytes().first() {
+        None => true,
+        Some(&b) if !matches!(b, 0x09..=0x0D | b' ' | 0xC2 | 0xE1..=0xE3) => false,
+        Some(_) => s.trim().is_empty(),
+    }
+}
+
 /// [`clean`] character by character.
 pub(crate) fn clean_chars(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
+    clean_chars_into(raw, &mut out);
+    out
+}
+
+/// [`clean_chars`] appended to `out`, which must be empty.
+fn clean_chars_into(raw: &str, out: &mut String) {
     let mut pending_space = false;
     for c in raw.chars().map(halfwidth_char) {
         if is_invisible(c) {
@@ -100,7 +171,6 @@ pub(crate) fn clean_chars(raw: &str) -> String {
         pending_space = false;
         out.push(c);
     }
-    out
 }
 
 #[cfg(test)]
@@ -152,6 +222,37 @@ mod tests {
             "𠀀",
             "a\tb",
             "",
+        ] {
+            assert_eq!(clean(s), clean_chars(s), "{s:?}");
+            assert_eq!(clean_cow(s), clean(s), "{s:?}");
+            let mut out = String::from("left over");
+            clean_into(s, &mut out);
+            assert_eq!(out, clean(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn whitespace_starts_with_the_bytes_is_blank_checks() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let s = c.to_string();
+            assert_eq!(is_blank(&s), c.is_whitespace(), "{c:?}");
+            assert!(!is_blank(&format!("{s}x")), "{c:?}");
+        }
+        assert!(is_blank(""));
+        assert!(is_blank(" \u{3000}\t"));
+        assert!(!is_blank(" a "));
+    }
+
+    #[test]
+    fn the_vector_check_agrees_with_the_byte_loop() {
+        for s in [
+            "0123456789abcdef0123456789abcdef",
+            "0123456789abcdef0123456789abcde ",
+            "0123456789abcdef 123456789abcdef0",
+            "张三张三张三张三张三张三张三张三",
+            "张三张三张三张三张三张三张三张三\u{3000}",
+            "0123456789abcdef0123456789abcdef\u{7f}",
+            "ｘ0123456789abcdef0123456789abcdef",
         ] {
             assert_eq!(clean(s), clean_chars(s), "{s:?}");
         }

@@ -7,14 +7,44 @@
 //! [`read_range`] then parses one range on its own, so the ranges of one big
 //! export are read, normalized and written on every core at once.
 
+use super::records::{self, Records, TextRecord};
 use super::text::{DetectedEncoding, decoder, open_text};
 use super::{FileError, RowProblem, RowSink, RowView, Slot, original_json, resolve_header};
 use crate::config::{Pipeline, delimiter_byte};
 use std::io::{Read, Seek};
 use std::path::Path;
 
+/// A record's fields, however they were split.
+#[derive(Clone, Copy)]
+enum Fields<'a> {
+    /// Split by the `csv` crate (a delimiter [`Records`] does not take).
+    Csv(&'a csv::StringRecord),
+    /// Split by [`Records`]: the text and each field's range in it.
+    Split(&'a str, &'a [(usize, usize)]),
+}
+
+impl<'a> Fields<'a> {
+    fn len(self) -> usize {
+        match self {
+            Fields::Csv(r) => r.len(),
+            Fields::Split(_, f) => f.len(),
+        }
+    }
+
+    fn get(self, i: usize) -> Option<&'a str> {
+        match self {
+            Fields::Csv(r) => r.get(i),
+            Fields::Split(text, f) => f.get(i).map(|&(a, b)| text.get(a..b).unwrap_or("")),
+        }
+    }
+
+    fn iter(self) -> impl Iterator<Item = &'a str> {
+        (0..self.len()).map(move |i| self.get(i).unwrap_or(""))
+    }
+}
+
 struct CsvRow<'a> {
-    record: &'a csv::StringRecord,
+    record: Fields<'a>,
     header: &'a [String],
     map: &'a [Option<usize>],
     line: u64,
@@ -32,7 +62,7 @@ impl RowView for CsvRow<'_> {
         self.record
             .get(idx)
             .map(strip_cr)
-            .filter(|s| !s.trim().is_empty())
+            .filter(|s| !civhub_core::normalize::text::is_blank(s))
     }
     fn problem(&self) -> Option<RowProblem> {
         let (n, h) = (self.record.len(), self.header.len());
@@ -256,10 +286,10 @@ pub fn read_range(
         std::fs::File::open(path).map_err(|e| FileError::new(format!("cannot open: {e}")))?;
     file.seek(std::io::SeekFrom::Start(start))
         .map_err(|e| FileError::new(format!("cannot read: {e}")))?;
-    let input = std::io::BufReader::with_capacity(256 * 1024, file.take(end - start));
+    let input = file.take(end - start);
     let mut stopped = false;
-    let mut row = |record: &csv::StringRecord, line: u64, sink: &mut dyn RowSink| {
-        if record.iter().all(|f| f.trim().is_empty()) {
+    let mut row = |record: Fields<'_>, line: u64, sink: &mut dyn RowSink| {
+        if record.iter().all(civhub_core::normalize::text::is_blank) {
             sink.blank();
             return;
         }
@@ -282,6 +312,36 @@ pub fn read_range(
             line,
         });
     };
+    if records::supports(plan.delimiter) {
+        let read_error = |e: std::io::Error| {
+            FileError::new(format!("cannot parse CSV at line {first_line}: {e}"))
+                .hint("check the delimiter and quoting in [source]")
+        };
+        // UTF-8 is not decoded: each record is checked, and one with invalid
+        // UTF-8 keeps its row (undecodable bytes become �, which the
+        // transform quarantines as `encoding`). Decoded GB18030 is valid.
+        let mut text = TextRecord::new();
+        let mut each = |records: &mut Records<&mut dyn Read>| -> Result<(), FileError> {
+            while records.next_record().map_err(read_error)? {
+                let line = records.position() + first_line - 1;
+                let (bytes, fields) = records.record();
+                let (t, f) = text.of(bytes, fields);
+                row(Fields::Split(t, f), line, sink);
+            }
+            Ok(())
+        };
+        return match plan.encoding {
+            DetectedEncoding::Utf8 => {
+                let mut input = input;
+                each(&mut Records::new(&mut input, plan.delimiter))
+            }
+            DetectedEncoding::Gb18030 => {
+                let mut input = decoder(input, plan.encoding);
+                each(&mut Records::new(&mut input, plan.delimiter))
+            }
+        };
+    }
+    let input = std::io::BufReader::with_capacity(256 * 1024, input);
     let err = |e: csv::Error, base: u64| {
         let line = e.position().map(|p| p.line() + base - 1).unwrap_or(base);
         FileError::new(format!(
@@ -292,9 +352,6 @@ pub fn read_range(
     };
     match plan.encoding {
         DetectedEncoding::Utf8 => {
-            // No decoding pass: bytes are checked per record, and a record
-            // with invalid UTF-8 keeps its row (undecodable bytes become �,
-            // which the transform quarantines as `encoding`).
             let mut rdr = builder(plan.delimiter).from_reader(input);
             let mut bytes = csv::ByteRecord::new();
             loop {
@@ -308,7 +365,7 @@ pub fn read_range(
                     Ok(r) => r,
                     Err(e) => csv::StringRecord::from_byte_record_lossy(e.into_byte_record()),
                 };
-                row(&record, line, sink);
+                row(Fields::Csv(&record), line, sink);
                 // Hand the buffers back for the next record.
                 bytes = record.into_byte_record();
             }
@@ -326,7 +383,7 @@ pub fn read_range(
                     Err(e) => return Err(err(e, first_line)),
                 }
                 let line = record.position().map(|p| p.line()).unwrap_or(1) + first_line - 1;
-                row(&record, line, sink);
+                row(Fields::Csv(&record), line, sink);
             }
         }
     }
@@ -341,6 +398,9 @@ pub(super) fn read(
     sink: &mut dyn RowSink,
 ) -> Result<super::ReadInfo, FileError> {
     let plan = plan(path, pipeline, slots, 1)?;
+    if !plan.ranges.is_empty() {
+        sink.expect_rows(plan.range_lines(0));
+    }
     for r in plan.ranges.clone() {
         read_range(path, pipeline, &plan, r, sink)?;
     }

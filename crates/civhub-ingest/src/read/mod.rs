@@ -11,6 +11,7 @@
 pub(crate) mod csv;
 mod json;
 mod parquet;
+mod records;
 mod text;
 mod xlsx;
 
@@ -62,6 +63,9 @@ pub trait RowSink {
     fn blank(&mut self) {}
     /// A footer row at or after the `stop-at` match (not a record; counted).
     fn footer(&mut self) {}
+    /// At most about `rows` rows will follow (an upper bound learnt before
+    /// reading, e.g. a CSV file's line count), to size tables once.
+    fn expect_rows(&mut self, _rows: u64) {}
 }
 
 /// Why a whole file could not be read.
