@@ -213,6 +213,7 @@ async fn run_kind(
     let mut gids = Vec::with_capacity(res.node_ids.len());
     let mut links = Vec::with_capacity(res.node_ids.len());
     let mut probs = Vec::with_capacity(res.node_ids.len());
+    let mut comps = Vec::with_capacity(res.node_ids.len());
     let comp_size = {
         let mut m: HashMap<usize, usize> = HashMap::new();
         for c in &res.clustering.component {
@@ -224,6 +225,7 @@ async fn run_kind(
         let c = res.clustering.component[i];
         node_ids.push(node.clone());
         gids.push(assignment.gid[node_comp[i]].clone());
+        comps.push(node_comp[i] as u32);
         let (link, p) = if res.ident[i].is_some() {
             ("id", Some(1.0))
         } else if res.clustering.decided[i] {
@@ -245,6 +247,7 @@ async fn run_kind(
         Field::new("gid", DataType::Utf8, false),
         Field::new("link", DataType::Utf8, false),
         Field::new("probability", DataType::Float64, true),
+        Field::new("comp", DataType::UInt32, false),
     ]));
     let batch = RecordBatch::try_new(
         schema.clone(),
@@ -253,9 +256,26 @@ async fn run_kind(
             Arc::new(StringArray::from(gids)),
             Arc::new(StringArray::from(links)),
             Arc::new(Float64Array::from(probs)),
+            Arc::new(arrow::array::UInt32Array::from(comps)),
         ],
     )?;
     register_batches(ctx, "node_gid", schema, vec![batch])?;
+    // Component number → golden id: golden records are grouped by the number
+    // (a cheaper key than the id's text) and named afterwards.
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("comp", DataType::UInt32, false),
+        Field::new("gid", DataType::Utf8, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(arrow::array::UInt32Array::from_iter_values(
+                0..assignment.gid.len() as u32,
+            )),
+            Arc::new(StringArray::from(assignment.gid.clone())),
+        ],
+    )?;
+    register_batches(ctx, "comp_gid", schema, vec![batch])?;
 
     write_parquet(
         ctx,
@@ -334,7 +354,15 @@ async fn run_kind(
             digests: None,
         },
     )?;
-    for t in ["mx", "contra", "nodes", "node_keys", "pairs", "node_gid"] {
+    for t in [
+        "mx",
+        "contra",
+        "nodes",
+        "node_keys",
+        "pairs",
+        "node_gid",
+        "comp_gid",
+    ] {
         let _ = ctx.deregister_table(t);
     }
     Ok(Some(kr))
@@ -557,7 +585,7 @@ fn golden_sql(ctx: &SessionContext, kind: Kind, settings: &Settings) -> String {
         .map(|(f, e, _)| format!("{e} AS g_{f}"))
         .collect();
     let x = format!(
-        "SELECT ng.gid, ng.link, ng.probability AS link_probability, coalesce(prio.prio, 1000000) AS prio, mx.pipeline, mx.ingested_at, {} \
+        "SELECT ng.comp, ng.link, ng.probability AS link_probability, coalesce(prio.prio, 1000000) AS prio, mx.pipeline, mx.ingested_at, {} \
          FROM mx JOIN node_gid ng ON mx.node_id = ng.node_id LEFT JOIN prio ON mx.pipeline = prio.pipeline",
         values.join(", ")
     );
@@ -570,7 +598,7 @@ fn golden_sql(ctx: &SessionContext, kind: Kind, settings: &Settings) -> String {
         "max(ingested_at) AS last_seen_at".to_string(),
     ];
     let sep = "chr(31)";
-    let mut select = vec!["gid".to_string()];
+    let mut select = vec!["cg.gid".to_string()];
     for (field, _, ty) in k.golden {
         let rules = settings.rules_for(field);
         let udaf = crate::survive::survivor(&rules);
@@ -596,7 +624,7 @@ fn golden_sql(ctx: &SessionContext, kind: Kind, settings: &Settings) -> String {
         .map(String::from),
     );
     format!(
-        "WITH {prio_cte}, x AS ({x}), a AS (SELECT gid, {} FROM x GROUP BY gid) SELECT {} FROM a ORDER BY gid",
+        "WITH {prio_cte}, x AS ({x}), a AS (SELECT comp, {} FROM x GROUP BY comp) SELECT {} FROM a JOIN comp_gid cg ON a.comp = cg.comp ORDER BY cg.gid",
         aggs.join(", "),
         select.join(", ")
     )
