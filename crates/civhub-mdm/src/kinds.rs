@@ -37,10 +37,7 @@ pub struct KindSpec {
     pub valid_fn: &'static str,
     /// Columns added to every mention: (name, SQL expression over the raw mention).
     pub derived: &'static [(&'static str, &'static str)],
-    /// Like `derived`, but computed when read instead of stored: columns only
-    /// some steps need for some mentions (a loose mention's pinyin), see
-    /// [`crate::store::mentions_view_sql`].
-    pub on_read: &'static [(&'static str, &'static str)],
+
     /// What contradicts a shared identifier: (reason, SQL over mention `v` and
     /// the identifier's usual values `mo`, from the modal columns below).
     pub contradictions: &'static [(&'static str, &'static str)],
@@ -64,11 +61,11 @@ const PERSON: KindSpec = KindSpec {
     valid_fn: "cn_id_valid",
     derived: &[
         ("id18", "CASE WHEN cn_id_valid(id_raw) THEN id_raw END"),
+        ("name_py", "pinyin(name)"),
         ("id_birth", "cn_id_birth_date(id_raw)"),
         ("id_gender", "cn_id_gender(id_raw)"),
         ("region", "cn_id_region(id_raw)"),
     ],
-    on_read: &[("name_py", "pinyin(m.name)")],
     contradictions: &[
         (
             "birth date differs from the one in the ID",
@@ -183,7 +180,6 @@ const ENTITY: KindSpec = KindSpec {
         ),
         ("region", "substr(uscc_raw, 3, 6)"),
     ],
-    on_read: &[],
     contradictions: &[(
         "name is clearly another organisation's",
         "v.name_key IS NOT NULL AND mo.name_key IS NOT NULL AND v.name_key <> mo.name_key AND jaro_winkler(v.name_key, mo.name_key) < {name_min}",

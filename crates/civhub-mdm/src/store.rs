@@ -129,20 +129,13 @@ pub fn commit(warehouse: &Path, kind: Kind, current: &Current) -> std::io::Resul
 /// matching calls `mx`), over the stored mentions `mentions` and the
 /// contradicted ones `contra`: a mention with a valid identifier that is not
 /// contradicted sits in the node `c<identifier>` (the deterministic
-/// cluster), any other mention is its own node; the kind's `on_read`
-/// columns are computed here. Contradictions are few, so
+/// cluster), any other mention is its own node. Contradictions are few, so
 /// the join builds on them and streams the mentions; the mentions are
 /// written once, not once more with these two columns.
 pub fn mentions_view_sql(kind: Kind, mentions: &str, contra: &str) -> String {
-    let k = crate::kinds::spec(kind);
-    let id = k.id;
-    let on_read: String = k
-        .on_read
-        .iter()
-        .map(|(n, e)| format!("{e} AS {n}, "))
-        .collect();
+    let id = crate::kinds::spec(kind).id;
     format!(
-        "SELECT m.*, {on_read}CASE WHEN m.{id} IS NOT NULL AND c.mention_id IS NULL THEN concat('c', m.{id}) ELSE m.mention_id END AS node_id, \
+        "SELECT m.*, CASE WHEN m.{id} IS NOT NULL AND c.mention_id IS NULL THEN concat('c', m.{id}) ELSE m.mention_id END AS node_id, \
          c.reasons AS contradiction FROM {contra} c RIGHT JOIN {mentions} m ON c.mention_id = m.mention_id"
     )
 }
