@@ -242,18 +242,15 @@ impl ScalarUDFImpl for RowHash {
         // Text columns are read directly; anything else through Arrow's
         // display formatting (numbers, dates, timestamps).
         enum Col<'a> {
-            Text(arrow::array::StringArray),
+            Text(crate::hashes::Text),
             Other(&'a ArrayRef, ArrayFormatter<'a>),
         }
         let opts = FormatOptions::default().with_null("");
         let cols: Vec<Col> = arrays
             .iter()
-            .map(|a| match a.data_type() {
-                DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => {
-                    let c = arrow::compute::cast(a, &DataType::Utf8)?;
-                    Ok(Col::Text(c.as_string::<i32>().clone()))
-                }
-                _ => ArrayFormatter::try_new(a.as_ref(), &opts)
+            .map(|a| match crate::hashes::Text::of_text(a) {
+                Some(t) => t.map(Col::Text),
+                None => ArrayFormatter::try_new(a.as_ref(), &opts)
                     .map(|f| Col::Other(a, f))
                     .map_err(DataFusionError::from),
             })
@@ -264,8 +261,10 @@ impl ScalarUDFImpl for RowHash {
             buf.clear();
             for c in &cols {
                 match c {
-                    Col::Text(s) if s.is_null(i) => buf.push('\u{0}'),
-                    Col::Text(s) => buf.push_str(s.value(i)),
+                    Col::Text(s) => match s.get(i) {
+                        Some(v) => buf.push_str(v),
+                        None => buf.push('\u{0}'),
+                    },
                     Col::Other(a, _) if a.is_null(i) => buf.push('\u{0}'),
                     Col::Other(_, f) => {
                         use std::fmt::Write as _;

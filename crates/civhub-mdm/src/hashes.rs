@@ -41,24 +41,35 @@ impl MentionId {
 
 /// Text values of a column, whatever its string type (or any other type,
 /// through a cast to text).
-enum Text {
+pub(crate) enum Text {
     Utf8(arrow::array::StringArray),
     View(arrow::array::StringViewArray),
 }
 
 impl Text {
+    /// A text column as it is, without copying a view array.
+    pub(crate) fn of_text(a: &ArrayRef) -> Option<Result<Text>> {
+        match a.data_type() {
+            DataType::Utf8View => Some(Ok(Text::View(a.as_string_view().clone()))),
+            DataType::Utf8 => Some(Ok(Text::Utf8(a.as_string::<i32>().clone()))),
+            DataType::LargeUtf8 => Some(
+                arrow::compute::cast(a, &DataType::Utf8)
+                    .map(|c| Text::Utf8(c.as_string::<i32>().clone()))
+                    .map_err(Into::into),
+            ),
+            _ => None,
+        }
+    }
+
     fn of(a: &ArrayRef) -> Result<Text> {
-        Ok(match a.data_type() {
-            DataType::Utf8View => Text::View(a.as_string_view().clone()),
-            DataType::Utf8 => Text::Utf8(a.as_string::<i32>().clone()),
-            _ => {
-                let c = arrow::compute::cast(a, &DataType::Utf8)?;
-                Text::Utf8(c.as_string::<i32>().clone())
-            }
+        Text::of_text(a).unwrap_or_else(|| {
+            let c = arrow::compute::cast(a, &DataType::Utf8)?;
+            Ok(Text::Utf8(c.as_string::<i32>().clone()))
         })
     }
 
-    fn get(&self, i: usize) -> Option<&str> {
+    /// Row `i`, `None` when NULL.
+    pub(crate) fn get(&self, i: usize) -> Option<&str> {
         match self {
             Text::Utf8(a) => (!a.is_null(i)).then(|| a.value(i)),
             Text::View(a) => (!a.is_null(i)).then(|| a.value(i)),
