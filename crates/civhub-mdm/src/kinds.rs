@@ -37,7 +37,6 @@ pub struct KindSpec {
     pub valid_fn: &'static str,
     /// Columns added to every mention: (name, SQL expression over the raw mention).
     pub derived: &'static [(&'static str, &'static str)],
-
     /// What contradicts a shared identifier: (reason, SQL over mention `v` and
     /// the identifier's usual values `mo`, from the modal columns below).
     pub contradictions: &'static [(&'static str, &'static str)],

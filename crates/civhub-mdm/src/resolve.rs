@@ -54,7 +54,11 @@ pub fn modal_expr(col: &str, ty: &str) -> String {
 }
 
 /// The Arrow type name of each of `cols` in `table`, for [`modal_expr`].
-async fn column_types(ctx: &SessionContext, table: &str, cols: &[&str]) -> Result<Vec<String>> {
+pub(crate) async fn column_types(
+    ctx: &SessionContext,
+    table: &str,
+    cols: &[&str],
+) -> Result<Vec<String>> {
     let t = ctx.table(table).await?;
     cols.iter()
         .map(|c| {

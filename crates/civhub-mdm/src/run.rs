@@ -260,22 +260,6 @@ async fn run_kind(
         ],
     )?;
     register_batches(ctx, "node_gid", schema, vec![batch])?;
-    // Component number → golden id: golden records are grouped by the number
-    // (a cheaper key than the id's text) and named afterwards.
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("comp", DataType::UInt32, false),
-        Field::new("gid", DataType::Utf8, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
-        vec![
-            Arc::new(arrow::array::UInt32Array::from_iter_values(
-                0..assignment.gid.len() as u32,
-            )),
-            Arc::new(StringArray::from(assignment.gid.clone())),
-        ],
-    )?;
-    register_batches(ctx, "comp_gid", schema, vec![batch])?;
 
     write_parquet(
         ctx,
@@ -354,15 +338,7 @@ async fn run_kind(
             digests: None,
         },
     )?;
-    for t in [
-        "mx",
-        "contra",
-        "nodes",
-        "node_keys",
-        "pairs",
-        "node_gid",
-        "comp_gid",
-    ] {
+    for t in ["mx", "contra", "nodes", "node_keys", "pairs", "node_gid"] {
         let _ = ctx.deregister_table(t);
     }
     Ok(Some(kr))
@@ -401,20 +377,9 @@ async fn plan_incremental(
     register_parquet(ctx, "prev_mentions", &dir.join(store::MENTIONS)).await?;
     // Runs of an older civhub hashed mention values another way: nothing to
     // compare with.
-    let hash_type = |t: &str| {
-        let ctx = ctx.clone();
-        let t = t.to_string();
-        async move {
-            let df = ctx.table(t.as_str()).await?;
-            Ok::<_, DataFusionError>(
-                df.schema()
-                    .field_with_unqualified_name("value_hash")?
-                    .data_type()
-                    .clone(),
-            )
-        }
-    };
-    if hash_type("prev_mentions").await? != hash_type("mx").await? {
+    if resolve::column_types(ctx, "prev_mentions", &["value_hash"]).await?
+        != resolve::column_types(ctx, "mx", &["value_hash"]).await?
+    {
         ctx.deregister_table("prev_mentions")?;
         return Ok((
             None,
@@ -556,8 +521,10 @@ async fn assign_ids(
     Ok((a, node_comp.into_iter().map(|c| c as usize).collect()))
 }
 
-/// The SQL of the golden records: the mentions with their golden id and
-/// source priority, aggregated per golden id in one pass — counts, sources,
+/// The SQL of the golden records: the mentions with their component and
+/// source priority, aggregated per component in one pass (grouped by the
+/// component's number, a cheaper key than its golden id's text, which is
+/// joined on afterwards) — counts, sources,
 /// how the record was linked, and each field's surviving value and source
 /// (the survivor aggregates of [`crate::survive`], registered on `ctx` here).
 fn golden_sql(ctx: &SessionContext, kind: Kind, settings: &Settings) -> String {
@@ -624,7 +591,7 @@ fn golden_sql(ctx: &SessionContext, kind: Kind, settings: &Settings) -> String {
         .map(String::from),
     );
     format!(
-        "WITH {prio_cte}, x AS ({x}), a AS (SELECT comp, {} FROM x GROUP BY comp) SELECT {} FROM a JOIN comp_gid cg ON a.comp = cg.comp ORDER BY cg.gid",
+        "WITH {prio_cte}, x AS ({x}), a AS (SELECT comp, {} FROM x GROUP BY comp) SELECT {} FROM a JOIN (SELECT DISTINCT comp, gid FROM node_gid) cg ON a.comp = cg.comp ORDER BY cg.gid",
         aggs.join(", "),
         select.join(", ")
     )

@@ -163,17 +163,14 @@ pub async fn mentions_table(
         });
     }
     let contra = dir.join(CONTRA);
-    if contra.is_file() {
-        register_parquet(ctx, C, &contra).await?;
-    } else {
-        // No file: nothing was contradicted.
-        let none = ctx
-            .sql("SELECT CAST(NULL AS VARCHAR) AS mention_id, CAST(NULL AS VARCHAR) AS ident, CAST(NULL AS VARCHAR) AS reasons WHERE false")
-            .await?
-            .into_view();
-        let _ = ctx.deregister_table(C)?;
-        ctx.register_table(C, none)?;
+    if !contra.is_file() {
+        ctx.deregister_table(M)?;
+        return Err(datafusion::error::DataFusionError::Execution(format!(
+            "`{}` is missing (the run's contradicted mentions)",
+            contra.display()
+        )));
     }
+    register_parquet(ctx, C, &contra).await?;
     let view = ctx.sql(&mentions_view_sql(kind, M, C)).await?.into_view();
     ctx.deregister_table(M)?;
     ctx.deregister_table(C)?;
