@@ -61,7 +61,8 @@ impl Text {
         }
     }
 
-    fn of(a: &ArrayRef) -> Result<Text> {
+    /// Any column as text: text columns as they are, others cast.
+    pub(crate) fn of(a: &ArrayRef) -> Result<Text> {
         Text::of_text(a).unwrap_or_else(|| {
             let c = arrow::compute::cast(a, &DataType::Utf8)?;
             Ok(Text::Utf8(c.as_string::<i32>().clone()))

@@ -247,6 +247,15 @@ pub async fn build_nodes(
     )
     .await?;
     crate::sql::write_parquet(ctx, "SELECT * FROM contra", &dir.join(crate::store::CONTRA)).await?;
+    // Counted from the files' metadata (the view below has one row per mention).
+    let counts = collect(
+        ctx,
+        "SELECT (SELECT count(*) FROM mentions) AS m, (SELECT count(*) FROM contra) AS c",
+    )
+    .await?;
+    let b = &counts[0];
+    let m = crate::sql::int64(b.column(0))?.value(0) as u64;
+    let c = crate::sql::int64(b.column(1))?.value(0) as u64;
     let mx = ctx
         .sql(&crate::store::mentions_view_sql(kind, "mentions", "contra"))
         .await?
@@ -257,8 +266,11 @@ pub async fn build_nodes(
 
     // Nodes: one per cluster of the deterministic pass, one per mention left
     // over; `anchor` is a node's smallest mention id (how review pairs and
-    // golden ids name it).
-    let clusters = cluster_nodes_sql(ctx, k, "node_id <> mention_id", ", cl.anchor").await?;
+    // golden ids name it). A mention is in its identifier's cluster when it
+    // has one and nothing contradicts it (the view's `node_id` then is
+    // `c<id>`, never a mention id); said so, the filter needs no node ids.
+    let clustered = format!("{id} IS NOT NULL AND contradiction IS NULL");
+    let clusters = cluster_nodes_sql(ctx, k, &clustered, ", cl.anchor").await?;
     let loose_cols: Vec<String> = k
         .nodes
         .iter()
@@ -268,7 +280,7 @@ pub async fn build_nodes(
         ctx,
         "nodes",
         &format!(
-            "{clusters} UNION ALL SELECT mention_id AS node_id, false AS is_cluster, CAST(1 AS BIGINT) AS size, mention_id AS anchor, {} FROM mx WHERE node_id = mention_id",
+            "{clusters} UNION ALL SELECT mention_id AS node_id, false AS is_cluster, CAST(1 AS BIGINT) AS size, mention_id AS anchor, {} FROM mx WHERE NOT ({clustered})",
             loose_cols.join(", ")
         ),
     )
@@ -286,14 +298,6 @@ pub async fn build_nodes(
         ),
     )
     .await?;
-    let counts = collect(
-        ctx,
-        "SELECT (SELECT count(*) FROM mx) AS m, (SELECT count(*) FROM contra) AS c",
-    )
-    .await?;
-    let b = &counts[0];
-    let m = crate::sql::int64(b.column(0))?.value(0) as u64;
-    let c = crate::sql::int64(b.column(1))?.value(0) as u64;
     Ok((m, c))
 }
 

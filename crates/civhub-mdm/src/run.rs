@@ -454,12 +454,31 @@ async fn assign_ids(
     let prev_xref = previous.map(|d| d.join(store::XREF)).filter(|p| p.exists());
     if let Some(path) = &prev_xref {
         register_parquet(ctx, "prev_xref", path).await?;
-        for b in collect(
-            ctx,
-            "SELECT gid, count(*) FROM prev_xref GROUP BY gid ORDER BY gid",
-        )
-        .await?
-        {
+        // A previous id's size: its golden record's mention count (one row
+        // per id), else its mentions counted in the cross-reference.
+        let prev_golden = previous
+            .map(|d| d.join(store::GOLDEN))
+            .filter(|p| p.exists());
+        let sizes = match &prev_golden {
+            Some(g) => {
+                register_parquet(ctx, "prev_golden", g).await?;
+                let b = collect(
+                    ctx,
+                    "SELECT gid, mention_count FROM prev_golden ORDER BY gid",
+                )
+                .await;
+                ctx.deregister_table("prev_golden")?;
+                b?
+            }
+            None => {
+                collect(
+                    ctx,
+                    "SELECT gid, count(*) FROM prev_xref GROUP BY gid ORDER BY gid",
+                )
+                .await?
+            }
+        };
+        for b in sizes {
             let g = crate::sql::utf8(b.column(0))?;
             let n = crate::sql::int64(b.column(1))?;
             for r in 0..b.num_rows() {
@@ -469,27 +488,17 @@ async fn assign_ids(
             }
         }
     }
-    // One pass over the mentions: per component and previous id, the
-    // mentions they share and the smallest mention id (size and anchor of a
-    // component are sums and minimums over its rows).
-    let sql = if prev_xref.is_some() {
-        "SELECT nc.comp, p.gid, count(*), min(mx.mention_id) FROM mx JOIN node_comp nc ON mx.node_id = nc.node_id \
-         LEFT JOIN prev_xref p ON mx.mention_id = p.mention_id GROUP BY nc.comp, p.gid"
-    } else {
-        // Without previous ids, the nodes' sizes and anchors suffice.
-        "SELECT nc.comp, CAST(NULL AS VARCHAR), sum(n.size), min(n.anchor) FROM nodes n JOIN node_comp nc ON n.node_id = nc.node_id GROUP BY nc.comp"
-    };
-    let mut shared: Vec<(usize, u32, u64)> = Vec::new();
-    for b in collect(ctx, sql).await? {
-        let c = b
-            .column(0)
-            .as_any()
-            .downcast_ref::<arrow::array::UInt32Array>()
-            .ok_or_else(|| err("component column"))?
-            .clone();
-        let g = crate::sql::utf8(b.column(1))?;
-        let n = crate::sql::int64(b.column(2))?;
-        let anchor = crate::sql::utf8(b.column(3))?;
+    // A component's size and anchor (smallest mention id) are sums and
+    // minimums over its nodes.
+    for b in collect(
+        ctx,
+        "SELECT nc.comp, sum(n.size), min(n.anchor) FROM nodes n JOIN node_comp nc ON n.node_id = nc.node_id GROUP BY nc.comp",
+    )
+    .await?
+    {
+        let c = u32s(b.column(0))?;
+        let n = crate::sql::int64(b.column(1))?;
+        let anchor = crate::sql::utf8(b.column(2))?;
         for r in 0..b.num_rows() {
             let comp = &mut components[c.value(r) as usize];
             comp.size += n.value(r) as u64;
@@ -497,10 +506,26 @@ async fn assign_ids(
             if comp.anchor.is_empty() || a < comp.anchor.as_str() {
                 comp.anchor = a.to_string();
             }
-            if !g.is_null(r)
-                && let Some(gi) = index.get(g.value(r))
-            {
-                shared.push((c.value(r) as usize, *gi, n.value(r) as u64));
+        }
+    }
+    // One pass over the mentions the previous run saw: per component and
+    // previous id, how many mentions they share.
+    let mut shared: Vec<(usize, u32, u64)> = Vec::new();
+    if prev_xref.is_some() {
+        for b in collect(
+            ctx,
+            "SELECT nc.comp, p.gid, count(*) FROM mx JOIN node_comp nc ON mx.node_id = nc.node_id \
+             JOIN prev_xref p ON mx.mention_id = p.mention_id GROUP BY nc.comp, p.gid",
+        )
+        .await?
+        {
+            let c = u32s(b.column(0))?;
+            let g = crate::sql::utf8(b.column(1))?;
+            let n = crate::sql::int64(b.column(2))?;
+            for r in 0..b.num_rows() {
+                if let Some(gi) = index.get(g.value(r)) {
+                    shared.push((c.value(r) as usize, *gi, n.value(r) as u64));
+                }
             }
         }
     }
@@ -519,6 +544,14 @@ async fn assign_ids(
     ctx.deregister_table("node_comp")?;
     let a = ids::assign(k.gid_prefix, &components, &shared, &prev_names, &prev_sizes);
     Ok((a, node_comp.into_iter().map(|c| c as usize).collect()))
+}
+
+/// A `UInt32` column.
+fn u32s(a: &arrow::array::ArrayRef) -> Result<arrow::array::UInt32Array> {
+    a.as_any()
+        .downcast_ref::<arrow::array::UInt32Array>()
+        .cloned()
+        .ok_or_else(|| err("component column"))
 }
 
 /// The SQL of the golden records: the mentions with their component and

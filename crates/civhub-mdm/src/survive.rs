@@ -14,6 +14,7 @@
 //! Both are ordinary DataFusion aggregates with partial states (lists), so
 //! the aggregation runs in parallel partitions like any other.
 
+use crate::hashes::Text;
 use crate::settings::SurvivorRule as Rule;
 use arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Int64Array, Int64Builder, ListArray, ListBuilder,
@@ -77,6 +78,16 @@ fn utf8(a: &ArrayRef) -> Result<StringArray> {
     Ok(arrow::compute::cast(a, &DataType::Utf8)?
         .as_string::<i32>()
         .clone())
+}
+
+/// The type a text argument is taken as: a string column as it is (a view
+/// column is read in place — casting it to `Utf8` copied every value), anything
+/// else as `Utf8`.
+fn text_type(t: &DataType) -> DataType {
+    match t {
+        DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => t.clone(),
+        _ => DataType::Utf8,
+    }
 }
 
 fn int64(a: &ArrayRef) -> Result<Int64Array> {
@@ -145,10 +156,10 @@ impl AggregateUDFImpl for Survivor {
             )));
         }
         Ok(vec![
-            DataType::Utf8,
+            text_type(&arg_types[0]),
             DataType::Int64,
             DataType::Int64,
-            DataType::Utf8,
+            text_type(&arg_types[3]),
         ])
     }
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
@@ -333,13 +344,16 @@ impl GroupsAccumulator for SurvivorGroups {
     ) -> Result<()> {
         self.heads.resize(total_num_groups, NONE);
         let (v, prio, seen, src) = (
-            utf8(&values[0])?,
+            Text::of(&values[0])?,
             int64(&values[1])?,
             int64(&values[2])?,
-            utf8(&values[3])?,
+            Text::of(&values[3])?,
         );
         for (row, &g) in group_indices.iter().enumerate() {
-            if v.is_null(row) || opt_filter.is_some_and(|f| !f.is_valid(row) || !f.value(row)) {
+            let Some(value) = v.get(row) else {
+                continue;
+            };
+            if opt_filter.is_some_and(|f| !f.is_valid(row) || !f.value(row)) {
                 continue;
             }
             let p = if prio.is_null(row) {
@@ -352,7 +366,7 @@ impl GroupsAccumulator for SurvivorGroups {
             } else {
                 seen.value(row)
             };
-            self.add(g, v.value(row), p, 1, s, src.value(row));
+            self.add(g, value, p, 1, s, src.get(row).unwrap_or(""));
         }
         Ok(())
     }
@@ -479,7 +493,7 @@ impl AggregateUDFImpl for Sources {
                 "civhub_sources takes one argument".into(),
             ));
         }
-        Ok(vec![DataType::Utf8])
+        Ok(vec![text_type(&arg_types[0])])
     }
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
         Ok(text_list())
@@ -561,12 +575,15 @@ impl GroupsAccumulator for SourceGroups {
         total_num_groups: usize,
     ) -> Result<()> {
         self.heads.resize(total_num_groups, NONE);
-        let v = utf8(&values[0])?;
+        let v = Text::of(&values[0])?;
         for (row, &g) in group_indices.iter().enumerate() {
-            if v.is_null(row) || opt_filter.is_some_and(|f| !f.is_valid(row) || !f.value(row)) {
+            let Some(value) = v.get(row) else {
+                continue;
+            };
+            if opt_filter.is_some_and(|f| !f.is_valid(row) || !f.value(row)) {
                 continue;
             }
-            self.add(g, v.value(row));
+            self.add(g, value);
         }
         Ok(())
     }
