@@ -1,13 +1,19 @@
 """psycopg against civhub's PostgreSQL endpoint (run by tests/it/serve_pg.rs).
 
-Usage: pg_clients.py PORT. Users ana (analyst), cw (caseworker) exist with
-passwords analyst-pass and casework-pass. Exits non-zero on the first failed
-check, saying which.
+Usage: pg_clients.py PORT, or pg_clients.py PORT LIMITED_PORT limits. Users
+ana (analyst), cw (caseworker) and aud (auditor) exist with passwords
+analyst-pass, casework-pass and auditor-pass. With `limits`, only the row and
+time limits are checked, over the extended protocol, against the server on
+LIMITED_PORT (max-rows 5, timeout-seconds 2). Exits non-zero on the first
+failed check, saying which.
 """
 
+import re
 import socket
 import struct
 import sys
+import threading
+import time
 
 import psycopg
 
@@ -18,9 +24,9 @@ Q = (
 )
 
 
-def connect(user, password, **kw):
+def connect(user, password, port=None, **kw):
     return psycopg.connect(
-        host="127.0.0.1", port=PORT, user=user, password=password,
+        host="127.0.0.1", port=port or PORT, user=user, password=password,
         dbname="civhub", connect_timeout=10, **kw
     )
 
@@ -42,6 +48,28 @@ def refused(conn, sql, params=None, prepare=None, code=None, words=()):
 
 def cjk(s):
     return any("\u4e00" <= c <= "\u9fff" for c in s)
+
+
+# The limits of one query (access/policy.toml [limits]) on the extended
+# protocol, prepared statements included: SQLSTATE 54000, naming the limit.
+if sys.argv[3:] == ["limits"]:
+    LIMITED = int(sys.argv[2])
+    with connect("cw", "casework-pass", port=LIMITED, autocommit=True) as c:
+        for prepare in (None, True):
+            refused(c, "SELECT gid FROM population.person WHERE gid > %s",
+                    ("",), prepare=prepare, code="54000",
+                    words=["more than 5 rows", "max-rows"])
+        rows = c.execute("SELECT gid FROM population.person WHERE gid > %s "
+                         "ORDER BY gid LIMIT 5", ("",)).fetchall()
+        assert len(rows) == 5, rows
+        t0 = time.monotonic()
+        refused(c, "SELECT max(value %% 7) AS m FROM "
+                "generate_series(1, 100000000000) WHERE value > %s", (0,),
+                code="54000", words=["longer than 2 s", "timeout-seconds"])
+        assert time.monotonic() - t0 < 30, "the slow query was not stopped"
+        assert c.execute("SELECT count(*) FROM population.person").fetchone()[0] > 5
+    print("psycopg: the limits hold")
+    sys.exit(0)
 
 
 # A wrong password is refused.
@@ -373,5 +401,78 @@ for autocommit in (True, False):
                 words=["refused"])
         if not autocommit:
             db.rollback()
+
+# 32 clients at once for a bounded time (3 s), analysts and caseworkers,
+# each on its own connection: no error, every answer the one a single
+# client gets, and an audit row for every query each of them made.
+GID = clear[0][0]
+LOAD = [
+    ("SELECT '{tag}' AS tag, gender, count(*) AS n FROM population.person "
+     "GROUP BY gender ORDER BY gender", None),
+    ("SELECT '{tag}' AS tag, gid, id_number, name, address "
+     "FROM population.person WHERE gid = %s", (GID,)),
+    ("SELECT '{tag}' AS tag, count(*) AS n, count(DISTINCT person_gid) AS p "
+     "FROM population.household_member", None),
+]
+USERS = [("ana", "analyst-pass"), ("cw", "casework-pass")]
+expected = {}
+for user, password in USERS:
+    with connect(user, password, autocommit=True) as c:
+        for k, (sql, params) in enumerate(LOAD):
+            rows = c.execute(sql.format(tag="single"), params).fetchall()
+            assert rows, (user, sql)
+            expected[(user, k)] = [r[1:] for r in rows]
+assert expected[("ana", 1)] != expected[("cw", 1)], "masked for the analyst"
+
+CLIENTS = 32
+made = [0] * CLIENTS
+errors = []
+deadline = time.monotonic() + 3.0
+
+
+def client(i):
+    user, password = USERS[i % 2]
+    tag = f"load-{i:02d}"
+    try:
+        with connect(user, password, autocommit=True) as c:
+            while True:
+                k = (i + made[i]) % len(LOAD)
+                sql, params = LOAD[k]
+                rows = c.execute(sql.format(tag=tag), params).fetchall()
+                assert all(r[0] == tag for r in rows), rows
+                got = [r[1:] for r in rows]
+                assert got == expected[(user, k)], (i, k, got)
+                made[i] += 1
+                if time.monotonic() >= deadline:
+                    break
+    except Exception as e:  # reported below, with the client's number
+        errors.append(f"client {i} ({user}): {e!r}")
+
+
+threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join(timeout=120)
+assert not any(t.is_alive() for t in threads), "a client hung"
+assert not errors, "\n".join(errors)
+assert all(n >= 1 for n in made), made
+
+with connect("aud", "auditor-pass", autocommit=True) as aud:
+    logged = aud.execute(
+        "SELECT user, statement, rows FROM audit.log "
+        "WHERE interface = 'pgwire' AND allowed AND action = 'query' "
+        "AND statement LIKE %s", ("%'load-%",)).fetchall()
+audited = [0] * CLIENTS
+for user, statement, _rows in logged:
+    m = re.search(r"'load-(\d+)'", statement)
+    if m:
+        i = int(m.group(1))
+        assert user == USERS[i % 2][0], (user, statement)
+        audited[i] += 1
+for i in range(CLIENTS):
+    assert audited[i] >= made[i], (i, audited[i], made[i])
+print(f"psycopg: {CLIENTS} clients made {sum(made)} queries in 3 s, "
+      "all right and all audited")
 
 print("psycopg: all checks passed")

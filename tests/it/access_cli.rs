@@ -153,6 +153,84 @@ fn users_see_what_their_role_and_grants_allow_masked_and_audited() {
         log.iter()
             .any(|r| r["user"] == "cw" && r["allowed"] == true)
     );
+    // 不予共享: court.court_case is published for the court only.
+    assert_eq!(
+        add_user(dir, "judge", "court", "analyst", "court-analyst-pass").code,
+        0
+    );
+    assert_eq!(
+        add_user(dir, "clerk", "court", "caseworker", "court-clerk-pass").code,
+        0
+    );
+    assert_eq!(
+        add_user(dir, "adm", "data_resources", "admin", "admin-pass").code,
+        0
+    );
+    let q = "SELECT case_no, party_name FROM court.court_case WHERE party_type = '自然人' ORDER BY case_no, party_name";
+    let clerk = rows(dir, "clerk", q).unwrap();
+    let judge = rows(dir, "judge", q).unwrap();
+    assert!(!clerk.is_empty(), "the court reads its own cases");
+    assert_eq!(clerk.len(), judge.len());
+    for (c, j) in clerk.iter().zip(&judge) {
+        // The usual masking by role: clear for the court's caseworker,
+        // masked for its analyst.
+        assert_eq!(c["case_no"], j["case_no"]);
+        let name = c["party_name"].as_str().unwrap();
+        assert!(!name.contains('*'), "{c}");
+        assert!(
+            j["party_name"].as_str().unwrap().contains('*') && j["party_name"] != name,
+            "{j}"
+        );
+    }
+    let all = rows(dir, "judge", "SELECT count(*) AS n FROM court.court_case").unwrap();
+    assert_eq!(all[0]["n"], 6, "{all:?}");
+    let listed = |user: &str| {
+        rows(
+            dir,
+            user,
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'court' ORDER BY 1",
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r["table_name"].as_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+    };
+    assert!(listed("judge").contains(&"court_case".to_string()));
+    // Every other department is refused, naming the table, its sharing type
+    // and its provider — an admin's `all-tables` included — and does not
+    // see it listed.
+    for user in ["ana", "cw", "adm"] {
+        let e = rows(dir, user, "SELECT count(*) FROM court.court_case").unwrap_err();
+        assert!(
+            e.contains("permission denied")
+                && e.contains("`court.court_case`")
+                && e.contains("不予共享")
+                && e.contains("providing department `court`"),
+            "{user}: {e}"
+        );
+        assert!(!e.contains("not found"), "{user}: {e}");
+        assert!(!listed(user).contains(&"court_case".to_string()), "{user}");
+    }
+    let e = rows(
+        dir,
+        "ana",
+        "SELECT p.gid FROM population.person p WHERE p.gid IN (SELECT case_no FROM court.court_case)",
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("court.court_case"),
+        "a subquery is no way around: {e}"
+    );
+    // So is the plain session (the local operator's): refused with the same
+    // facts, not "table not found".
+    let plain = civhub_in(dir, &["sql", "SELECT * FROM court.court_case"]);
+    assert_ne!(plain.code, 0);
+    assert!(
+        plain.stderr.contains("permission denied: `court.court_case` is 不予共享 (not shared): only users of its providing department `court` may read it"),
+        "{}",
+        plain.stderr
+    );
+
     // Unknown users are named.
     let r = civhub_in(dir, &["sql", "--as-user", "nobody", "SELECT 1"]);
     assert_eq!(r.code, 2);
@@ -166,4 +244,134 @@ fn users_see_what_their_role_and_grants_allow_masked_and_audited() {
     .unwrap();
     let e = rows(dir, "cw", "SELECT gid FROM population.person").unwrap_err();
     assert!(e.contains("more than 10 rows"), "{e}");
+}
+
+/// What the local CLI runs without `--as-user` — `civhub sql` (one-shot, and
+/// statements from stdin), `civhub person`, `civhub check` — is audited as
+/// the operating-system user's, role `local-operator`, interface `cli`,
+/// client `local`, refusals included; an auditor reads it as `audit.log`.
+#[test]
+fn local_cli_runs_are_audited() {
+    let project = published_project();
+    let dir = project.path();
+    assert_eq!(
+        add_user(dir, "aud", "data_resources", "auditor", "auditor-pass").code,
+        0
+    );
+    let run = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_civhub"));
+        cmd.arg("--project")
+            .arg(dir)
+            .args(args)
+            .env("USER", "operator-1")
+            .env_remove("CIVHUB_PROJECT")
+            .env_remove("CIVHUB_WAREHOUSE");
+        cmd
+    };
+    let ok = |mut cmd: std::process::Command| {
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let gid = ok(run(&[
+        "sql",
+        "--format",
+        "csv",
+        "SELECT gid FROM population.person ORDER BY gid LIMIT 1",
+    ]));
+    let gid = gid.lines().nth(1).unwrap().to_string();
+    // Refused statements are audited too.
+    assert!(
+        !run(&["sql", "DROP TABLE population.person"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    assert!(
+        !run(&["sql", "SELECT count(*) FROM court.court_case"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    // Each statement read from stdin is one entry.
+    let mut piped = run(&["sql", "--format", "csv"]);
+    let mut child = piped
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        &mut child.stdin.take().unwrap(),
+        b"SELECT 41 AS a; SELECT count(*) AS n FROM legal.entity;",
+    )
+    .unwrap();
+    assert!(child.wait_with_output().unwrap().status.success());
+    let person = ok(run(&["person", &gid, "--json"]));
+    assert!(person.contains(&gid), "{person}");
+    let missing = run(&["person", "P0000000000000"]).output().unwrap();
+    assert!(!missing.status.success());
+    ok(run(&["check", "dibao", "--json", "--quiet"]));
+
+    let log = rows(
+        dir,
+        "aud",
+        "SELECT user, role, department, client, action, statement, tables, rows, allowed, message          FROM audit.log WHERE interface = 'cli' AND role = 'local-operator' ORDER BY at",
+    )
+    .unwrap();
+    let find = |action: &str, part: &str, allowed: bool| {
+        log.iter()
+            .find(|r| {
+                r["action"] == action
+                    && r["allowed"] == allowed
+                    && r["statement"].as_str().unwrap().contains(part)
+            })
+            .unwrap_or_else(|| panic!("no {action} `{part}` allowed={allowed} in {log:#?}"))
+            .clone()
+    };
+    for r in &log {
+        assert_eq!(r["user"], "operator-1", "{r}");
+        assert_eq!(r["client"], "local", "{r}");
+        assert!(r.get("department").is_none_or(|d| d == ""), "{r}");
+    }
+    let q = find("query", "SELECT gid FROM population.person", true);
+    assert_eq!(q["rows"], 1, "{q}");
+    assert_eq!(q["tables"], serde_json::json!(["population.person"]), "{q}");
+    let drop = find("query", "DROP TABLE", false);
+    assert!(
+        drop["message"].as_str().unwrap().contains("refused"),
+        "{drop}"
+    );
+    let court = find("query", "court.court_case", false);
+    assert!(
+        court["message"].as_str().unwrap().contains("不予共享"),
+        "{court}"
+    );
+    assert_eq!(court["tables"], serde_json::json!(["court.court_case"]));
+    find("query", "SELECT 41", true);
+    let n = find("query", "FROM legal.entity", true);
+    assert_eq!(n["rows"], 1, "{n}");
+    let lookup = find("lookup", &format!("person {gid}"), true);
+    assert_eq!(lookup["rows"], 1, "{lookup}");
+    let tables = lookup["tables"].to_string();
+    assert!(
+        tables.contains("civhub.mdm.person_golden") && tables.contains("staging."),
+        "{lookup}"
+    );
+    let missing = find("lookup", "person P0000000000000", false);
+    assert!(missing["message"].is_string(), "{missing}");
+    let check = find("check", "check dibao", true);
+    assert!(check["rows"].as_u64().unwrap() > 0, "{check}");
+    assert!(
+        check["tables"]
+            .to_string()
+            .contains("civil_affairs.dibao_member"),
+        "{check}"
+    );
 }

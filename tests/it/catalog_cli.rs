@@ -230,6 +230,48 @@ fn docs_writes_a_browsable_site() {
     assert!(index.contains("href=\"datasets/civil_affairs.dibao_member.html\""));
     assert!(index.contains("黄山市民政局"));
     assert!(!index.contains("<script"));
+    assert!(
+        index.contains("135 published as tables (8 of them 不予共享, readable by their providing department only)"),
+        "{index}"
+    );
+    // A 不予共享 dataset: published, for its provider only; related
+    // datasets with their resource codes.
+    let court = std::fs::read_to_string(out.path().join("datasets/court.court_case.html")).unwrap();
+    for needle in [
+        "table <code>court.court_case</code>, 6 rows",
+        "its providing department `court` only (不予共享)",
+        "<a href=\"../datasets/court.dishonest_debtor.html\"><code>court.dishonest_debtor</code></a> (341000-206-0002)",
+    ] {
+        assert!(court.contains(needle), "no `{needle}` in the court page");
+    }
+}
+
+#[test]
+fn show_says_who_reads_a_not_shared_dataset_and_related_codes() {
+    let text = ok(bundled(&["catalog", "show", "court.court_case"])).stdout;
+    for needle in [
+        "published           yes: table court.court_case, 6 rows",
+        "readable by         its providing department `court` only (不予共享)",
+        "related             court.dishonest_debtor (341000-206-0002)",
+    ] {
+        assert!(text.contains(needle), "no `{needle}` in:\n{text}");
+    }
+    let v = ok(bundled(&["catalog", "show", "court.court_case", "--json"])).json();
+    let d = &v["dataset"];
+    assert_eq!(d["published"], true);
+    assert_eq!(d["table_name"], "court.court_case");
+    assert_eq!(d["readable_by"], "provider");
+    assert_eq!(d["related"], serde_json::json!(["court.dishonest_debtor"]));
+    assert_eq!(d["related_codes"], serde_json::json!(["341000-206-0002"]));
+    assert_eq!(v["versions"][0]["rows"], 6, "{v}");
+    assert!(
+        v["lineage"]["upstream"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["to_kind"] == "published" && e["to_name"] == "court.court_case"),
+        "{v}"
+    );
 }
 
 #[test]

@@ -555,8 +555,66 @@ fn http_api_authenticates_masks_refuses_and_audits() {
     );
     let (st, _) = sql(a, &ana, "SELECT count(*) FROM audit.log");
     assert_eq!(st, 403);
+    // Requests without a live token (401) are audited as refused: user `-`,
+    // action `request`, the method and path (never the body).
+    let (st, v) = sql(
+        a,
+        &aud,
+        "SELECT user, statement, message FROM audit.log WHERE interface = 'http' AND action = 'request' AND NOT allowed ORDER BY at",
+    );
+    assert_eq!(st, 200, "{v}");
+    let refused: Vec<String> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert_eq!(r["user"], "-", "{r}");
+            assert!(
+                r["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("authentication required"),
+                "{r}"
+            );
+            r["statement"].as_str().unwrap().to_string()
+        })
+        .collect();
+    for expected in [
+        "POST /api/sql",
+        "GET /api/persons/P1",
+        "GET /api/catalog/search?q=x",
+        "GET /nothing",
+    ] {
+        assert!(
+            refused.iter().filter(|s| *s == expected).count() >= 1,
+            "{expected}: {refused:?}"
+        );
+    }
+    // The token-less SQL request and the one with a bad token: both.
+    assert!(
+        refused.iter().filter(|s| *s == "POST /api/sql").count() >= 2,
+        "{refused:?}"
+    );
+    let audited = |token: &str, addr: &str| {
+        let (st, v) = sql(
+            addr,
+            token,
+            "SELECT count(*) AS n FROM audit.log WHERE interface = 'http' AND user = 'ana'",
+        );
+        assert_eq!(st, 200, "{v}");
+        v["rows"][0]["n"].as_u64().unwrap()
+    };
+    let before = audited(&aud, a);
+    assert!(before > 0);
 
     assert_eq!(server.stop(), 0, "a graceful stop on SIGTERM");
+
+    // The audit log survives a restart: what was written before is there.
+    let server = Server::start(dir);
+    let a = server.http.clone();
+    let aud = login(&a, "aud", "auditor-pass");
+    assert_eq!(audited(&aud, &a), before, "ana's entries after a restart");
+    assert_eq!(server.stop(), 0);
 }
 
 /// The limits of `access/policy.toml` `[limits]`, made tiny: each one

@@ -14,12 +14,14 @@ struct Out {
 }
 
 /// `psql` in unaligned, tuples-only mode; each `-c` runs separately.
+/// Errors are verbose: `ERROR:  <SQLSTATE>: <message>`.
 fn psql(port: u16, user: &str, password: &str, commands: &[&str]) -> Out {
     let mut cmd = Command::new("psql");
     cmd.env("PGPASSWORD", password)
         .env("PGCONNECT_TIMEOUT", "10")
         .env("PGCLIENTENCODING", "UTF8")
         .args(["-X", "-A", "-t", "-F", "|", "-v", "ON_ERROR_STOP=1"])
+        .args(["-v", "VERBOSITY=verbose"])
         .args([
             "-h",
             "127.0.0.1",
@@ -62,6 +64,7 @@ fn psql_and_psycopg_log_in_query_masked_and_are_refused_and_audited() {
         ("ana", "statistics", "analyst", "analyst-pass"),
         ("cw", "civil_affairs", "caseworker", "casework-pass"),
         ("aud", "data_resources", "auditor", "auditor-pass"),
+        ("judge", "court", "analyst", "court-analyst-pass"),
     ] {
         users::add(&p, name, dept, role, pass).unwrap();
     }
@@ -69,6 +72,9 @@ fn psql_and_psycopg_log_in_query_masked_and_are_refused_and_audited() {
     let policy = policy::load(&p).unwrap_or_else(|e| panic!("{e:?}"));
     let mut one_connection = policy.clone();
     one_connection.limits.max_connections = 1;
+    let mut tiny = policy.clone();
+    tiny.limits.max_rows = 5;
+    tiny.limits.timeout_seconds = 2;
     let hub = Arc::new(Hub::new(&p.warehouse, policy).unwrap());
 
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -154,6 +160,47 @@ fn psql_and_psycopg_log_in_query_masked_and_are_refused_and_audited() {
         assert!(!e.ok && e.stderr.contains("refused"), "{sql}: {}", e.stderr);
     }
 
+    // 不予共享: court.court_case is the court's alone — read (masked as its
+    // role requires) and listed for a user of the court, refused naming the
+    // table, its sharing type and its provider for anyone else.
+    let court = psql(
+        port,
+        "judge",
+        "court-analyst-pass",
+        &[
+            "SELECT count(*) FROM court.court_case",
+            "SELECT party_name FROM court.court_case WHERE party_type = '自然人'",
+            "\\dt court.*",
+        ],
+    );
+    assert!(court.ok, "{}", court.stderr);
+    let out: Vec<&str> = court.stdout.lines().collect();
+    assert_eq!(out[0], "6", "{}", court.stdout);
+    assert!(
+        out[1].contains('*') && cjk(out[1]),
+        "masked: {}",
+        court.stdout
+    );
+    assert!(
+        court.stdout.contains("court|court_case|table"),
+        "{}",
+        court.stdout
+    );
+    for (user, pass) in [("ana", "analyst-pass"), ("cw", "casework-pass")] {
+        let e = psql(port, user, pass, &["SELECT count(*) FROM court.court_case"]);
+        assert!(
+            !e.ok
+                && e.stderr.contains("42501")
+                && e.stderr.contains("`court.court_case`")
+                && e.stderr.contains("不予共享")
+                && e.stderr.contains("providing department `court`"),
+            "{user}: {}",
+            e.stderr
+        );
+        let dt = psql(port, user, pass, &["\\dt court.*"]);
+        assert!(!dt.stdout.contains("court_case"), "{user}: {}", dt.stdout);
+    }
+
     // \dt lists only readable tables; \d describes one.
     let dt = psql(port, "ana", "analyst-pass", &["\\dt"]);
     assert!(dt.ok, "{}", dt.stderr);
@@ -218,6 +265,8 @@ fn psql_and_psycopg_log_in_query_masked_and_are_refused_and_audited() {
         has("cw", "query", "t", "gid = $1"),
         "psycopg's parameterized query: {rows:?}"
     );
+    assert!(has("judge", "query", "t", "court.court_case"), "{rows:?}");
+    assert!(has("ana", "query", "f", "court.court_case"), "{rows:?}");
     let e = psql(
         port,
         "ana",
@@ -233,7 +282,7 @@ fn psql_and_psycopg_log_in_query_masked_and_are_refused_and_audited() {
         .unwrap();
     let small_port = listener.local_addr().unwrap().port();
     let (small_stop, small_stopped) = tokio::sync::watch::channel(false);
-    let small = rt.spawn(pg::serve(hub, all, listener, small_stopped));
+    let small = rt.spawn(pg::serve(hub, all.clone(), listener, small_stopped));
     let held = std::net::TcpStream::connect(("127.0.0.1", small_port)).unwrap();
     // The held connection takes the one slot once the server has accepted
     // it; until then psql may get in first, so try again a few times.
@@ -253,6 +302,76 @@ fn psql_and_psycopg_log_in_query_masked_and_are_refused_and_audited() {
     drop(held);
     small_stop.send(true).unwrap();
     rt.block_on(small).unwrap().unwrap();
+
+    // The row and time limits of a query, over both query paths: SQLSTATE
+    // 54000 with a message naming the limit; the server serves on.
+    let hub = Arc::new(Hub::new(&p.warehouse, tiny).unwrap());
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let tiny_port = listener.local_addr().unwrap().port();
+    let (tiny_stop, tiny_stopped) = tokio::sync::watch::channel(false);
+    let tiny_server = rt.spawn(pg::serve(hub, all, listener, tiny_stopped));
+    let e = psql(
+        tiny_port,
+        "cw",
+        "casework-pass",
+        &["SELECT gid FROM population.person"],
+    );
+    assert!(
+        !e.ok && e.stderr.contains("54000") && e.stderr.contains("more than 5 rows"),
+        "{}",
+        e.stderr
+    );
+    assert!(e.stderr.contains("max-rows"), "{}", e.stderr);
+    let five = psql(
+        tiny_port,
+        "cw",
+        "casework-pass",
+        &["SELECT gid FROM population.person ORDER BY gid LIMIT 5"],
+    );
+    assert!(five.ok, "{}", five.stderr);
+    assert_eq!(five.stdout.lines().count(), 5, "{}", five.stdout);
+    let t0 = std::time::Instant::now();
+    let slow = psql(
+        tiny_port,
+        "cw",
+        "casework-pass",
+        &["SELECT max(value % 7) AS m FROM generate_series(1, 100000000000)"],
+    );
+    assert!(
+        !slow.ok && slow.stderr.contains("54000") && slow.stderr.contains("longer than 2 s"),
+        "{}",
+        slow.stderr
+    );
+    assert!(slow.stderr.contains("timeout-seconds"), "{}", slow.stderr);
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(30),
+        "stopped at its limit, not run to the end: {:?}",
+        t0.elapsed()
+    );
+    let py = Command::new("python3")
+        .arg(repo().join("tests/interop/pg_clients.py"))
+        .arg(port.to_string())
+        .arg(tiny_port.to_string())
+        .arg("limits")
+        .output()
+        .expect("run python3");
+    assert!(
+        py.status.success(),
+        "pg_clients.py limits (the extended protocol):\n{}\n{}",
+        String::from_utf8_lossy(&py.stdout),
+        String::from_utf8_lossy(&py.stderr)
+    );
+    let after = psql(
+        tiny_port,
+        "cw",
+        "casework-pass",
+        &["SELECT count(*) FROM population.person"],
+    );
+    assert!(after.ok, "served on after the limits: {}", after.stderr);
+    tiny_stop.send(true).unwrap();
+    rt.block_on(tiny_server).unwrap().unwrap();
 
     stop.send(true).unwrap();
     rt.block_on(server).unwrap().unwrap();

@@ -116,7 +116,8 @@ fn catalog_snapshots() {
     let datasets = csv(
         "SELECT dataset, resource_code, title, classification, category, department, \
          department_code, format, sharing_type, sharing_method, open_type, update_cycle, \
-         published, table_name, rows FROM catalog.datasets ORDER BY dataset",
+         related_codes, published, table_name, readable_by, rows FROM catalog.datasets \
+         ORDER BY dataset",
     );
     insta::assert_snapshot!("catalog_datasets", datasets);
     let person_columns = csv(
@@ -410,6 +411,38 @@ fn rerun_writes_only_tables_whose_inputs_changed() {
     );
     assert_eq!(release_versions(p), before);
 
+    // A forced full re-match over the same exports ends with the same
+    // assignments (same golden ids, same digests): the publish after it
+    // writes no table and makes no release.
+    let full = civhub_in(p, &["match", "--full", "--json"]);
+    assert_eq!(full.code, 0, "{}", full.stderr);
+    let full = full.json();
+    for kind in ["person", "entity"] {
+        assert_eq!(full[kind]["mode"], "full", "{}", full[kind]);
+        assert_eq!(
+            (
+                &full[kind]["new"],
+                &full[kind]["merged"],
+                &full[kind]["split"]
+            ),
+            (&0.into(), &0.into(), &0.into()),
+            "{}",
+            full[kind]
+        );
+    }
+    assert_ne!(
+        full["run_id"].as_str(),
+        Some(runs[0].as_str()),
+        "--full made a new matching run"
+    );
+    let publish = civhub_in(p, &["publish", "--json"]);
+    assert_eq!(publish.code, 0, "{}", publish.stderr);
+    let publish = publish.json();
+    assert_eq!(publish["written"], 0, "{publish}");
+    assert_eq!(publish["new_release"], false, "{publish}");
+    assert_eq!(publish["release"], 1);
+    assert_eq!(release_versions(p), before);
+
     // One department delivers a new file: its table and what matching
     // derives from its mentions get new versions, nothing else.
     add_dibao_member(p);
@@ -449,6 +482,95 @@ fn rerun_writes_only_tables_whose_inputs_changed() {
         assert!(after[table] > before[table], "{table}");
     }
     assert_eq!(counts(p, None).1, counts(p, Some("1")).1 + 1);
+}
+
+// ---------------------------------------------------------------------------
+// Merge history: a review decision that merges two golden records
+
+#[test]
+fn a_merge_decided_in_review_is_published_in_person_history() {
+    let project = published_project();
+    let p = project.path();
+    let history = |as_of: Option<&str>| {
+        sql_rows(
+            p,
+            as_of,
+            "SELECT action, gid, other_gid, mentions FROM population.person_history ORDER BY gid",
+        )
+    };
+    assert_eq!(history(None), Vec::<serde_json::Value>::new());
+
+    // A pair waiting for review whose mentions are two golden records.
+    let queue = civhub_in(p, &["review", "--json"]);
+    assert_eq!(queue.code, 0, "{}", queue.stderr);
+    let queue = queue.json();
+    let pair = queue["pending"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["a"]["gid"] != x["b"]["gid"])
+        .unwrap_or_else(|| panic!("a review pair across two golden records: {queue:#}"))
+        .clone();
+    let (a, b) = (
+        pair["mention_a"].as_str().unwrap(),
+        pair["mention_b"].as_str().unwrap(),
+    );
+    let gids = [
+        pair["a"]["gid"].as_str().unwrap().to_string(),
+        pair["b"]["gid"].as_str().unwrap().to_string(),
+    ];
+    let decided = civhub_in(p, &["review", "decide", a, b, "same", "--by", "tester"]);
+    assert_eq!(decided.code, 0, "{}", decided.stderr);
+
+    let run = run_json(p);
+    assert_eq!(run["match"]["person"]["merged"], 1, "{}", run["match"]);
+    let written: Vec<&str> = run["publish"]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["changed"] == true)
+        .map(|t| t["table"].as_str().unwrap())
+        .collect();
+    assert!(
+        written.contains(&"population.person_history"),
+        "{written:?}"
+    );
+
+    // One merge: one of the two golden ids absorbed the other, and the
+    // merged-away id is gone from population.person.
+    let rows = history(None);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let h = &rows[0];
+    assert_eq!(h["action"], "merged", "{h}");
+    let mut named = [
+        h["gid"].as_str().unwrap().to_string(),
+        h["other_gid"].as_str().unwrap().to_string(),
+    ];
+    named.sort();
+    let mut expected = gids.clone();
+    expected.sort();
+    assert_eq!(named, expected, "{h}");
+    assert!(h["mentions"].as_u64().unwrap() >= 1, "{h}");
+    let alive = sql_rows(
+        p,
+        None,
+        &format!(
+            "SELECT gid FROM population.person WHERE gid IN ('{}', '{}')",
+            gids[0], gids[1]
+        ),
+    );
+    assert_eq!(alive.len(), 1, "{alive:?}");
+    // Both mentions now point at the surviving record.
+    let xref = sql_rows(
+        p,
+        None,
+        &format!(
+            "SELECT DISTINCT gid FROM population.person_xref WHERE mention_id IN ('{a}', '{b}')"
+        ),
+    );
+    assert_eq!(xref, alive, "{xref:?}");
+    // Release 1 still reads the history as it was.
+    assert_eq!(history(Some("1")), Vec::<serde_json::Value>::new());
 }
 
 // ---------------------------------------------------------------------------

@@ -353,6 +353,9 @@ fn resolve(
 
 async fn plan(session: &SqlSession, sql: &str) -> Result<datafusion::dataframe::DataFrame, String> {
     session::check(sql).map_err(|e| e.to_string())?;
+    if let Some(e) = session.denied(sql) {
+        return Err(e.to_string());
+    }
     session
         .ctx
         .sql_with_options(sql, session::read_only())

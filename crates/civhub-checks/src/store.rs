@@ -269,6 +269,7 @@ pub async fn publish(
                 fingerprint: format!("check run {}", run.run_id),
                 rows,
                 changed: true,
+                restricted: None,
             },
         );
     }

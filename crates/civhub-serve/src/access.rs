@@ -3,11 +3,15 @@
 //! For each published table the catalog's sharing type decides: 无条件共享
 //! tables are readable by everyone, 有条件共享 ones only through a grant
 //! (policy.toml), tables the catalog does not describe only through a grant;
-//! a role with `all-tables` reads everything. A readable table is registered
-//! in the user's session not as the Delta table itself but as a *view* over
-//! it whose PII columns the role is not cleared for are masked — so every
-//! scan of the table, in a join, subquery, aggregate or function call, sees
-//! masked values, and the original is never in the user's session at all.
+//! a role with `all-tables` reads all of these. 不予共享 tables (the release
+//! marks them restricted, with their provider) are readable by users of
+//! the providing department only, whatever their role: neither a grant nor
+//! `all-tables` opens them to another department. A readable table is
+//! registered in the user's session not as the Delta table itself but as a
+//! *view* over it whose PII columns the role is not cleared for are masked
+//! — so every scan of the table, in a join, subquery, aggregate or function
+//! call, sees masked values, and the original is never in the user's
+//! session at all.
 //! A statement naming a table the user may not read is refused before it is
 //! planned, with the table named, rather than answered with partial data.
 //! Statements are read-only as in `civhub sql` (the same checks and
@@ -20,17 +24,17 @@ use crate::users::User;
 use arrow::array::{Array, AsArray, StringArray};
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
+use civhub_warehouse::release::Restriction;
 use civhub_warehouse::session::{self, AsOf, SqlError, SqlSession};
 use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
 use datafusion::common::ScalarValue;
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::{ColumnarValue, Expr, ScalarUDF, Volatility, create_udf};
 use datafusion::prelude::{JsonReadOptions, SessionContext, cast, ident, lit};
-use datafusion::sql::parser::DFParser;
 use futures::StreamExt;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
 /// Who is asking, and through what.
@@ -42,6 +46,25 @@ pub struct Principal {
     pub interface: String,
     /// Client address (or `local`).
     pub client: String,
+}
+
+impl Principal {
+    /// Whoever runs civhub's CLI on this machine without `--as-user`: the
+    /// operating-system user ([`audit::os_user`]), no department, role
+    /// [`audit::LOCAL_OPERATOR`], interface `cli`, client `local`. Used only
+    /// to audit what the local CLI runs, never to decide access.
+    pub fn local_operator() -> Principal {
+        Principal {
+            user: User {
+                name: audit::os_user(),
+                department: String::new(),
+                role: audit::LOCAL_OPERATOR.into(),
+                password: String::new(),
+            },
+            interface: "cli".into(),
+            client: "local".into(),
+        }
+    }
 }
 
 /// Why a statement did not run.
@@ -150,7 +173,7 @@ impl Hub {
     /// The raw session of the latest release (reopened when a newer release appears).
     async fn raw(&self, as_of: &AsOf) -> Result<Arc<SqlSession>, AccessError> {
         if *as_of != AsOf::Latest {
-            return Ok(Arc::new(session::open(&self.warehouse, as_of).await?));
+            return Ok(Arc::new(session::open_all(&self.warehouse, as_of).await?));
         }
         let current = self.current_release()?;
         if let Some(s) = self.raw.lock().expect("lock").as_ref()
@@ -158,7 +181,7 @@ impl Hub {
         {
             return Ok(s.clone());
         }
-        let s = Arc::new(session::open(&self.warehouse, as_of).await?);
+        let s = Arc::new(session::open_all(&self.warehouse, as_of).await?);
         *self.raw.lock().expect("lock") = Some(s.clone());
         Ok(s)
     }
@@ -219,7 +242,7 @@ impl Hub {
             who,
             action,
             statement,
-            tables_named(statement),
+            session::tables_in(statement),
             rows,
             error,
             t0,
@@ -240,21 +263,15 @@ impl Hub {
         error: Option<&AccessError>,
         t0: Instant,
     ) {
-        self.audit.record(&Entry {
-            at: audit::now(),
-            user: who.user.name.clone(),
-            department: who.user.department.clone(),
-            role: who.user.role.clone(),
-            interface: who.interface.clone(),
-            client: who.client.clone(),
-            action: action.into(),
-            statement: statement.into(),
+        self.audit.record(&Entry::new(
+            who,
+            action,
+            statement,
             tables,
             rows,
-            allowed: error.is_none(),
-            message: error.map(|e| e.to_string()),
-            duration_ms: t0.elapsed().as_millis() as u64,
-        });
+            error.map(|e| e.to_string()),
+            t0,
+        ));
     }
 }
 
@@ -280,25 +297,9 @@ pub async fn collect_rows(
     Ok(out)
 }
 
-/// Tables (`schema.table`) a statement names; empty when it does not parse.
-pub fn tables_named(sql: &str) -> Vec<String> {
-    // Resolving names needs a session state, not a particular one: one is
-    // built once rather than per statement (building one registers every
-    // function, which cost more than planning a point lookup).
-    static STATE: LazyLock<datafusion::execution::SessionState> =
-        LazyLock::new(|| SessionContext::new().state());
-    let Ok(statements) = DFParser::parse_sql(sql) else {
-        return Vec::new();
-    };
-    let state = &*STATE;
-    let mut out = BTreeSet::new();
-    for s in statements {
-        if let Ok(refs) = state.resolve_table_references(&s) {
-            out.extend(refs.into_iter().map(|r| r.to_string()));
-        }
-    }
-    out.into_iter().collect()
-}
+/// Tables (`schema.table`) a statement names (civhub-warehouse's resolver,
+/// shared with the plain `civhub sql` session).
+pub use civhub_warehouse::session::tables_named;
 
 /// One user's view of a release.
 pub struct UserSession {
@@ -319,8 +320,7 @@ impl UserSession {
     /// Plans `sql` after the read-only and access checks.
     pub async fn plan(&self, sql: &str) -> Result<datafusion::dataframe::DataFrame, AccessError> {
         session::check(sql)?;
-        for t in tables_named(sql) {
-            let key = t.trim_start_matches("datafusion.").to_string();
+        for key in session::tables_in(sql) {
             if let Some(why) = self.denied.get(&key) {
                 return Err(AccessError::Denied(format!(
                     "you may not read `{key}`: {why}"
@@ -419,14 +419,27 @@ async fn catalog_info(raw: &SqlSession) -> Result<BTreeMap<String, TableInfo>, A
     Ok(info)
 }
 
-/// Whether `user` may read `table`; `Err(why)` when not.
+/// Whether `user` may read `table`; `Err(why)` when not. A table the
+/// release restricts (不予共享) is decided on its provider alone: no role
+/// (`all-tables` included) and no grant opens it to another department.
 fn decide(
     policy: &Policy,
     role: &Role,
     user: &User,
     table: &str,
     info: Option<&TableInfo>,
+    restricted: Option<&Restriction>,
 ) -> Result<(), String> {
+    if let Some(r) = restricted {
+        return if r.provider == user.department {
+            Ok(())
+        } else {
+            Err(format!(
+                "it is {} (not shared): only users of its providing department `{}` may read it, and you are of department `{}`",
+                r.sharing, r.provider, user.department
+            ))
+        };
+    }
     if table.starts_with("catalog.") || role.all_tables {
         return Ok(());
     }
@@ -448,6 +461,8 @@ fn decide(
                 ))
             }
         }
+        // A release written before restricted tables were published never
+        // held a 不予共享 table; this is the catalog's word for one anyway.
         Some("不予共享") => {
             if info.and_then(|i| i.provider.as_deref()) == Some(user.department.as_str()) {
                 Ok(())
@@ -485,11 +500,18 @@ async fn build(
     let mut denied = BTreeMap::new();
     let mut masked = BTreeMap::new();
     let mut tables = BTreeSet::new();
-    for name in raw.release.tables.keys() {
+    for (name, released) in &raw.release.tables {
         let Some((schema_name, table_name)) = name.split_once('.') else {
             continue;
         };
-        if let Err(why) = decide(policy, role, user, name, info.get(name)) {
+        if let Err(why) = decide(
+            policy,
+            role,
+            user,
+            name,
+            info.get(name),
+            released.restricted.as_ref(),
+        ) {
             denied.insert(name.clone(), why);
             continue;
         }

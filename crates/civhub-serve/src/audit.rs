@@ -3,12 +3,26 @@
 //! refused — appended as one JSON line to `<warehouse>/audit/audit.jsonl`
 //! (opened append-only, flushed per entry, so it survives restarts and
 //! crashes). Only roles with `audit = true` can read it, as `audit.log`.
+//!
+//! Every interface writes it through [`Audit::record`]: the served ones
+//! (pgwire, HTTP) and `civhub sql --as-user` for their users, and the local
+//! CLI — `civhub sql` without `--as-user`, `civhub person` / `entity`,
+//! `civhub check` — for the operating-system user running it, recorded as
+//! the [`LOCAL_OPERATOR`] role with interface `cli` and client `local`
+//! ([`crate::Principal::local_operator`]).
 
+use crate::access::Principal;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// The role recorded for whoever runs civhub's CLI on the machine itself
+/// (not a user of `access/users.toml`: the local operator reads what the
+/// plain `civhub sql` session holds).
+pub const LOCAL_OPERATOR: &str = "local-operator";
 
 /// One audited action.
 #[derive(Debug, Clone, Serialize)]
@@ -39,6 +53,36 @@ pub struct Entry {
     pub message: Option<String>,
     /// Milliseconds.
     pub duration_ms: u64,
+}
+
+impl Entry {
+    /// An entry for `who`, timed from `t0`; `message` says why it was
+    /// refused or failed (`None`: it ran, `allowed`).
+    pub fn new(
+        who: &Principal,
+        action: &str,
+        statement: &str,
+        tables: Vec<String>,
+        rows: u64,
+        message: Option<String>,
+        t0: Instant,
+    ) -> Entry {
+        Entry {
+            at: now(),
+            user: who.user.name.clone(),
+            department: who.user.department.clone(),
+            role: who.user.role.clone(),
+            interface: who.interface.clone(),
+            client: who.client.clone(),
+            action: action.into(),
+            statement: statement.into(),
+            tables,
+            rows,
+            allowed: message.is_none(),
+            message,
+            duration_ms: t0.elapsed().as_millis() as u64,
+        }
+    }
 }
 
 /// The append-only log.
@@ -103,6 +147,26 @@ pub fn schema() -> SchemaRef {
         Field::new("message", DataType::Utf8, true),
         Field::new("duration_ms", DataType::Int64, true),
     ]))
+}
+
+/// The operating-system user running this process: `$USER`, else
+/// `$LOGNAME`, else `uid N` (the owner of `/proc/self`), else `unknown`.
+pub fn os_user() -> String {
+    for var in ["USER", "LOGNAME"] {
+        if let Ok(v) = std::env::var(var)
+            && !v.trim().is_empty()
+        {
+            return v.trim().to_string();
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(m) = std::fs::metadata("/proc/self") {
+            return format!("uid {}", m.uid());
+        }
+    }
+    "unknown".into()
 }
 
 /// Now, as the log writes it.

@@ -19,7 +19,7 @@
 //! after [`literal`] has checked them, never as identifiers.
 
 use crate::access::{AccessError, Hub, Principal, UserSession};
-use crate::audit::{self, Entry};
+use crate::audit::Entry;
 use crate::users::{self, User};
 use arrow::record_batch::RecordBatch;
 use axum::extract::rejection::JsonRejection;
@@ -185,6 +185,7 @@ impl From<&SqlError> for ApiError {
             }
             SqlError::Refused(m) => ApiError::new(StatusCode::BAD_REQUEST, format!("refused: {m}"))
                 .hint("only read-only statements run: queries, EXPLAIN, SHOW, DESCRIBE"),
+            SqlError::Denied(_) => ApiError::new(StatusCode::FORBIDDEN, e.to_string()),
             SqlError::Engine(e) => ApiError::new(StatusCode::BAD_REQUEST, e.to_string()),
         }
     }
@@ -221,21 +222,50 @@ fn record(
     error: Option<&ApiError>,
     t0: Instant,
 ) {
-    app.hub.audit.record(&Entry {
-        at: audit::now(),
-        user: who.user.name.clone(),
-        department: who.user.department.clone(),
-        role: who.user.role.clone(),
+    let who = Principal {
         interface: "http".into(),
-        client: who.client.clone(),
-        action: action.into(),
-        statement: statement.into(),
+        ..who.clone()
+    };
+    app.hub.audit.record(&Entry::new(
+        &who,
+        action,
+        statement,
         tables,
         rows,
-        allowed: error.is_none(),
-        message: error.map(|e| e.message.clone()),
-        duration_ms: t0.elapsed().as_millis() as u64,
-    });
+        error.map(|e| e.message.clone()),
+        t0,
+    ));
+}
+
+/// Audits a request refused for want of a live token (401): user `-`
+/// (no name is known), action `request`, the method and path as the
+/// statement (never the body: it is not read).
+fn record_unauthenticated(app: &App, req: &Request, error: &ApiError) {
+    let who = Principal {
+        user: User {
+            name: "-".into(),
+            department: String::new(),
+            role: String::new(),
+            password: String::new(),
+        },
+        interface: "http".into(),
+        client: client(req),
+    };
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    record(
+        app,
+        &who,
+        "request",
+        &format!("{} {path}", req.method()),
+        Vec::new(),
+        0,
+        Some(error),
+        Instant::now(),
+    );
 }
 
 fn digest(token: &str) -> [u8; 32] {
@@ -269,7 +299,9 @@ fn unauthenticated() -> ApiError {
 /// Lets only requests with a live token through, as a [`Principal`].
 async fn authenticate(State(app): State<App>, mut req: Request, next: Next) -> Response {
     let Some(user) = bearer(&app, req.headers()) else {
-        return unauthenticated().into_response();
+        let e = unauthenticated();
+        record_unauthenticated(&app, &req, &e);
+        return e.into_response();
     };
     let who = Principal {
         user,
@@ -296,10 +328,13 @@ async fn limit(State(app): State<App>, req: Request, next: Next) -> Response {
     }
 }
 
-/// Unknown paths: 401 without a token (nothing is revealed), else 404.
-async fn fallback(State(app): State<App>, headers: HeaderMap) -> ApiError {
-    if bearer(&app, &headers).is_none() {
-        return unauthenticated();
+/// Unknown paths: 401 without a token (nothing is revealed, and the
+/// request is audited as refused), else 404.
+async fn fallback(State(app): State<App>, req: Request) -> ApiError {
+    if bearer(&app, req.headers()).is_none() {
+        let e = unauthenticated();
+        record_unauthenticated(&app, &req, &e);
+        return e;
     }
     ApiError::new(StatusCode::NOT_FOUND, "no such endpoint").hint(
         "endpoints: /api/sql, /api/catalog/search, /api/catalog/datasets/{dataset}, /api/persons/{id}, /api/checks/{check}/run, /api/checks/{check}/findings, /api/prefill/elderly-card",
@@ -520,6 +555,7 @@ async fn catalog_of(app: &App, s: &UserSession) -> Result<Arc<Catalog>, ApiError
     let session = SqlSession {
         ctx: s.ctx.clone(),
         release,
+        restricted: BTreeMap::new(),
     };
     let c = Arc::new(Catalog::load(&session, true).await?);
     *app.catalog.lock().expect("lock") = Some(c.clone());
@@ -876,7 +912,7 @@ fn load_check(app: &App, id: &str) -> Result<civhub_checks::Check, ApiError> {
 }
 
 /// Published tables a check reads (placeholders blanked so its SQL parses).
-fn tables_read(check: &civhub_checks::Check) -> Vec<String> {
+pub fn tables_read(check: &civhub_checks::Check) -> Vec<String> {
     let mut sqls: Vec<&str> = vec![check.subjects.sql.get_ref().as_str()];
     sqls.extend(check.definitions.iter().map(|(_, s)| s.as_str()));
     sqls.extend(check.rules.iter().map(|r| r.sql.as_str()));

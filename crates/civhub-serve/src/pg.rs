@@ -879,7 +879,7 @@ fn user_error(code: &str, message: String) -> PgWireError {
 /// The SQLSTATE a refusal or failure is reported with.
 fn pg_error(e: &AccessError) -> PgWireError {
     let code = match e {
-        AccessError::Denied(_) => "42501",
+        AccessError::Denied(_) | AccessError::Sql(SqlError::Denied(_)) => "42501",
         AccessError::Limit(_) => "54000",
         AccessError::Busy(_) => "53000",
         AccessError::Sql(SqlError::Refused(_)) => "25006",

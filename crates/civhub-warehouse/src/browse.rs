@@ -62,9 +62,13 @@ pub struct Dataset {
     pub update_cycle: String,
     /// 发布日期.
     pub release_date: Option<String>,
-    /// 关联资源.
+    /// 关联资源: the related datasets, by name.
     #[serde(deserialize_with = "comma_list")]
     pub related: Vec<String>,
+    /// 关联资源代码: the related datasets' resource codes, in the order of
+    /// `related` (empty in catalogs published before the column existed).
+    #[serde(deserialize_with = "comma_list")]
+    pub related_codes: Vec<String>,
     /// Keywords.
     #[serde(deserialize_with = "comma_list")]
     pub tags: Vec<String>,
@@ -72,10 +76,15 @@ pub struct Dataset {
     pub schema_name: Option<String>,
     /// The file that defines it (pipeline or base database file).
     pub definition: Option<String>,
-    /// Whether it is published as a table (不予共享 datasets are listed only).
+    /// Whether it is published as a table in this release (every dataset
+    /// is; in catalogs of releases before restricted tables, 不予共享 ones
+    /// were listed only).
     pub published: bool,
     /// The published table.
     pub table_name: Option<String>,
+    /// Who may read the table: `all`, `grant` or `provider` (see
+    /// [`crate::catalog::readable_by`]); absent in older catalogs.
+    pub readable_by: Option<String>,
     /// Delta version of the table in this release.
     pub version: Option<i64>,
     /// Release the catalog describes.
@@ -90,6 +99,37 @@ pub struct Dataset {
     pub last_version_at: Option<String>,
     /// Days the update cycle allows between deliveries (none for 不定时).
     pub max_age_days: Option<i64>,
+}
+
+impl Dataset {
+    /// Who may read the dataset's table, in words.
+    pub fn readers(&self) -> String {
+        match self.readable_by.as_deref() {
+            Some("all") => "every department (无条件共享)".into(),
+            Some("grant") => {
+                "the roles and departments a grant in access/policy.toml names (有条件共享)".into()
+            }
+            Some("provider") => format!(
+                "its providing department `{}` only (不予共享); other departments and the plain `civhub sql` session are refused",
+                self.department
+            ),
+            Some(other) => other.to_string(),
+            None if self.table_name.is_none() => "nobody: not published".into(),
+            None => "—".into(),
+        }
+    }
+
+    /// The related datasets with their resource codes (`name (code)`).
+    pub fn related_with_codes(&self) -> Vec<String> {
+        self.related
+            .iter()
+            .enumerate()
+            .map(|(i, r)| match self.related_codes.get(i) {
+                Some(c) if self.related_codes.len() == self.related.len() => format!("{r} ({c})"),
+                _ => r.clone(),
+            })
+            .collect()
+    }
 }
 
 /// One row of `catalog.columns`: an information item (信息项).

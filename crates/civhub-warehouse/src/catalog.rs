@@ -7,7 +7,7 @@
 //! classification and code, name, providing department and its code, summary,
 //! format, information items (fields, type, sharing, sensitivity), sharing
 //! attributes (type, conditions, method), open attribute, update cycle,
-//! release date, related resources — plus where it comes from (lineage, down
+//! release date, related resources (by name and by resource code) — plus where it comes from (lineage, down
 //! to columns), its versions, its freshness and its quality. Quality figures
 //! are counts and rates only: no value of a column ever appears in them.
 
@@ -84,6 +84,14 @@ impl Builder {
         }
     }
 
+    /// The position of column `name` (a name the spec lists).
+    fn idx(&self, name: &str) -> usize {
+        self.cols
+            .iter()
+            .position(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("catalog column `{name}` is not in the spec"))
+    }
+
     fn batch(self) -> Result<RecordBatch> {
         let fields: Vec<Field> = self
             .cols
@@ -156,6 +164,18 @@ fn resource_code(
     format!("{region}-{}{d:02}-{seq:04}", class_digit(class))
 }
 
+/// Who may read a table of `sharing` (`catalog.datasets.readable_by`):
+/// `all` (无条件共享: every authenticated user), `grant` (有条件共享: the
+/// roles and departments a grant of access/policy.toml names) or `provider`
+/// (不予共享: users of the providing department only).
+pub fn readable_by(sharing: SharingType) -> &'static str {
+    match sharing {
+        SharingType::Unconditional => "all",
+        SharingType::Conditional => "grant",
+        SharingType::NotShared => "provider",
+    }
+}
+
 /// Builds the five catalog tables and publishes them as Delta tables.
 pub async fn publish_catalog(
     project: &Project,
@@ -216,11 +236,13 @@ pub async fn publish_catalog(
         ("update_cycle", 's'),
         ("release_date", 's'),
         ("related", 's'),
+        ("related_codes", 's'),
         ("tags", 's'),
         ("schema_name", 's'),
         ("definition", 's'),
         ("published", 'b'),
         ("table_name", 's'),
+        ("readable_by", 's'),
         ("version", 'i'),
         ("release", 'i'),
         ("rows", 'i'),
@@ -229,14 +251,41 @@ pub async fn publish_catalog(
         ("last_version_at", 's'),
         ("max_age_days", 'i'),
     ]);
+    // Every department dataset's resource code first: `related_codes`
+    // names the related datasets by theirs (关联资源代码).
     let mut seq_by_dept: BTreeMap<String, usize> = BTreeMap::new();
+    let codes: BTreeMap<&str, String> = project
+        .pipelines
+        .iter()
+        .map(|p| {
+            let c = &p.def.catalog;
+            let seq = {
+                let e = seq_by_dept.entry(p.department.clone()).or_default();
+                *e += 1;
+                *e
+            };
+            let code = c.resource_code.clone().unwrap_or_else(|| {
+                resource_code(project, *c.classification.get_ref(), &p.department, seq)
+            });
+            (p.id.as_str(), code)
+        })
+        .collect();
+    let (published_i, table_i, readable_i, version_i, release_i, rows_i) = (
+        ds.idx("published"),
+        ds.idx("table_name"),
+        ds.idx("readable_by"),
+        ds.idx("version"),
+        ds.idx("release"),
+        ds.idx("rows"),
+    );
+    let (ingested_i, overdue_i, version_at_i, max_age_i) = (
+        ds.idx("last_ingested_at"),
+        ds.idx("overdue"),
+        ds.idx("last_version_at"),
+        ds.idx("max_age_days"),
+    );
     for p in &project.pipelines {
         let c = &p.def.catalog;
-        let seq = {
-            let e = seq_by_dept.entry(p.department.clone()).or_default();
-            *e += 1;
-            *e
-        };
         let dept = &project.departments[&p.department];
         let manifest = Manifest::load(&staging_dir(&project.warehouse, &p.id))
             .ok()
@@ -247,9 +296,7 @@ pub async fn publish_catalog(
         let rt = table.as_ref().and_then(|t| release.tables.get(t));
         let vals: Vec<Option<String>> = vec![
             Some(p.id.clone()),
-            Some(c.resource_code.clone().unwrap_or_else(|| {
-                resource_code(project, *c.classification.get_ref(), &p.department, seq)
-            })),
+            codes.get(p.id.as_str()).cloned(),
             Some(c.title.clone()),
             c.title_en.clone(),
             Some(c.description.clone()),
@@ -272,6 +319,15 @@ pub async fn publish_catalog(
                     .collect::<Vec<_>>()
                     .join(","),
             ),
+            // In the order of `related`; validation makes every name a
+            // dataset of the project, so each has a code.
+            Some(
+                c.related
+                    .iter()
+                    .filter_map(|r| codes.get(r.get_ref().as_str()).cloned())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
             Some(c.tags.join(",")),
             Some(p.schema.name.clone()),
             Some(p.display.clone()),
@@ -279,12 +335,13 @@ pub async fn publish_catalog(
         for (i, v) in vals.into_iter().enumerate() {
             ds.s(i, v);
         }
-        ds.b(21, Some(table.is_some()));
-        ds.s(22, table.clone());
-        ds.i(23, rt.map(|r| r.version));
-        ds.i(24, rt.map(|_| release.number as i64));
+        ds.b(published_i, Some(table.is_some()));
+        ds.s(table_i, table.clone());
+        ds.s(readable_i, Some(readable_by(*c.sharing.get_ref())));
+        ds.i(version_i, rt.map(|r| r.version));
+        ds.i(release_i, rt.map(|_| release.number as i64));
         ds.i(
-            25,
+            rows_i,
             Some(rt.map(|r| r.rows as i64).unwrap_or_else(|| {
                 manifest
                     .as_ref()
@@ -292,10 +349,13 @@ pub async fn publish_catalog(
                     .unwrap_or(0)
             })),
         );
-        ds.b(27, Some(overdue(cycle, last.as_deref(), now)));
-        ds.s(26, last);
-        ds.s(28, table.as_ref().and_then(|t| version_time(&releases, t)));
-        ds.i(29, cycle.max_age_days().map(i64::from));
+        ds.b(overdue_i, Some(overdue(cycle, last.as_deref(), now)));
+        ds.s(ingested_i, last);
+        ds.s(
+            version_at_i,
+            table.as_ref().and_then(|t| version_time(&releases, t)),
+        );
+        ds.i(max_age_i, cycle.max_age_days().map(i64::from));
     }
     for (bi, b) in bases.iter().enumerate() {
         let dept = &project.departments[b.file.provider.get_ref()];
@@ -326,6 +386,7 @@ pub async fn publish_catalog(
                 Some(t.update_cycle.as_str().to_string()),
                 None,
                 None,
+                None,
                 Some(t.tags.join(",")),
                 None,
                 Some(b.display.clone()),
@@ -333,11 +394,12 @@ pub async fn publish_catalog(
             for (i, v) in vals.into_iter().enumerate() {
                 ds.s(i, v);
             }
-            ds.b(21, Some(true));
-            ds.s(22, Some(name.clone()));
-            ds.i(23, rt.map(|r| r.version));
-            ds.i(24, Some(release.number as i64));
-            ds.i(25, rt.map(|r| r.rows as i64));
+            ds.b(published_i, Some(true));
+            ds.s(table_i, Some(name.clone()));
+            ds.s(readable_i, Some(readable_by(t.sharing)));
+            ds.i(version_i, rt.map(|r| r.version));
+            ds.i(release_i, Some(release.number as i64));
+            ds.i(rows_i, rt.map(|r| r.rows as i64));
             // A base table is as fresh as the newest source data it reads.
             let last = base_inputs
                 .get(&name)
@@ -347,10 +409,13 @@ pub async fn publish_catalog(
                 .filter_map(|id| ingested.get(id.as_str()))
                 .max()
                 .cloned();
-            ds.b(27, Some(overdue(t.update_cycle, last.as_deref(), now)));
-            ds.s(26, last);
-            ds.s(28, rt.and(version_time(&releases, &name)));
-            ds.i(29, t.update_cycle.max_age_days().map(i64::from));
+            ds.b(
+                overdue_i,
+                Some(overdue(t.update_cycle, last.as_deref(), now)),
+            );
+            ds.s(ingested_i, last);
+            ds.s(version_at_i, rt.and(version_time(&releases, &name)));
+            ds.i(max_age_i, t.update_cycle.max_age_days().map(i64::from));
         }
     }
 
@@ -673,6 +738,7 @@ pub async fn publish_catalog(
                 fingerprint: fp,
                 rows,
                 changed,
+                restricted: None,
             },
         ));
     }

@@ -4,7 +4,7 @@
 use crate::config::{Base, TableDef};
 use crate::delta;
 use crate::inputs::Inputs;
-use crate::release::{self, Release, ReleasedTable};
+use crate::release::{self, Release, ReleasedTable, Restriction};
 use civhub_core::SharingType;
 use civhub_ingest::config::{Pipeline, Project};
 use civhub_mdm::sql::{ident, lit};
@@ -34,6 +34,9 @@ pub struct TableReport {
     pub rows: u64,
     /// A new version was written (else: inputs unchanged).
     pub changed: bool,
+    /// The only department that may read it (a 不予共享 dataset), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restricted_to: Option<String>,
 }
 
 /// What a publish did.
@@ -51,7 +54,8 @@ pub struct PublishReport {
     pub written: usize,
     /// Tables unchanged.
     pub unchanged: usize,
-    /// Datasets listed in the catalog but not published (不予共享).
+    /// The 不予共享 datasets: published, but as tables only their providing
+    /// department reads (each also has `restricted_to` in `tables`).
     pub not_shared: Vec<String>,
     /// Wall time.
     pub duration_ms: u64,
@@ -70,6 +74,8 @@ pub struct Planned {
     pub inputs: String,
     /// Catalog metadata source.
     pub source: Source,
+    /// Readable by its providing department only (不予共享), if set.
+    pub restricted: Option<Restriction>,
 }
 
 /// Where a published table's catalog entry comes from.
@@ -120,8 +126,19 @@ pub fn union_sql(project: &Project, schema: &str) -> String {
     selects.join(" UNION ALL ")
 }
 
+/// The restriction of a table of `sharing` provided by `provider`: only a
+/// 不予共享 table has one.
+fn restriction(sharing: SharingType, provider: &str) -> Option<Restriction> {
+    (sharing == SharingType::NotShared).then(|| Restriction {
+        sharing: sharing.as_str().to_string(),
+        provider: provider.to_string(),
+    })
+}
+
 /// Everything `civhub publish` would write. `ctx` is the [`source_context`]
-/// (base tables' SQL is planned in it to learn what each reads).
+/// (base tables' SQL is planned in it to learn what each reads). 不予共享
+/// datasets are published too, as tables restricted to their providing
+/// department (the release records it; see [`Restriction`]).
 pub async fn plan(project: &Project, bases: &[Base], ctx: &SessionContext) -> Vec<Planned> {
     let inputs = Inputs::load(project);
     let mut out = Vec::new();
@@ -134,13 +151,11 @@ pub async fn plan(project: &Project, bases: &[Base], ctx: &SessionContext) -> Ve
                 inputs: inputs.base(project, ctx, &sql).await,
                 sql,
                 source: Source::Base(bi, ti),
+                restricted: restriction(t.sharing, b.file.provider.get_ref()),
             });
         }
     }
     for p in &project.pipelines {
-        if *p.def.catalog.sharing.get_ref() == SharingType::NotShared {
-            continue;
-        }
         out.push(Planned {
             schema: p.department.clone(),
             table: p.dataset.clone(),
@@ -151,6 +166,7 @@ pub async fn plan(project: &Project, bases: &[Base], ctx: &SessionContext) -> Ve
             ),
             inputs: inputs.enriched(p),
             source: Source::Dataset(p.id.clone()),
+            restricted: restriction(*p.def.catalog.sharing.get_ref(), &p.department),
         });
     }
     out
@@ -247,6 +263,7 @@ pub async fn publish(
                 fingerprint: fp,
                 rows,
                 changed,
+                restricted: t.restricted.clone(),
             },
         );
         reports.push(TableReport {
@@ -254,6 +271,7 @@ pub async fn publish(
             version,
             rows,
             changed,
+            restricted_to: t.restricted.as_ref().map(|r| r.provider.clone()),
         });
     }
     // Tables other commands publish into releases (a check's findings and
@@ -271,16 +289,33 @@ pub async fn publish(
             }
         }
     }
-    let not_shared: Vec<String> = project
-        .pipelines
+    let not_shared: Vec<String> = planned
         .iter()
-        .filter(|p| *p.def.catalog.sharing.get_ref() == SharingType::NotShared)
-        .map(|p| p.id.clone())
+        .filter(|t| t.restricted.is_some())
+        .map(Planned::qualified)
         .collect();
     // The catalog describes this release; it is itself published (catalog.*).
     let number = previous.as_ref().map(|r| r.number + 1).unwrap_or(1);
     let published_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let catalog_changed = written > 0 || previous.is_none();
+    // A new release also when no table was written but who may read one
+    // changed (a dataset turned 不予共享, or back), or a table came or went:
+    // the release is what access is decided on.
+    let access_changed = previous.as_ref().is_some_and(|prev| {
+        let own = |name: &str| !name.starts_with("catalog.") && !name.starts_with("checks.");
+        let before: BTreeMap<&str, &Option<Restriction>> = prev
+            .tables
+            .iter()
+            .filter(|(n, _)| own(n))
+            .map(|(n, t)| (n.as_str(), &t.restricted))
+            .collect();
+        let after: BTreeMap<&str, &Option<Restriction>> = tables
+            .iter()
+            .filter(|(n, _)| own(n))
+            .map(|(n, t)| (n.as_str(), &t.restricted))
+            .collect();
+        before != after
+    });
+    let catalog_changed = written > 0 || previous.is_none() || access_changed;
     let mut release = Release {
         number,
         run_id: run_id.clone(),

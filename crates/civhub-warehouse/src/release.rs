@@ -24,6 +24,32 @@ pub struct ReleasedTable {
     pub rows: u64,
     /// Whether this release wrote a new version.
     pub changed: bool,
+    /// Set for a table only its providing department may read (a
+    /// 不予共享 dataset): the plain `civhub sql` session does not hold it,
+    /// and served sessions hold it only for users of that department.
+    /// Absent in releases written before restricted tables were published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restricted: Option<Restriction>,
+}
+
+/// Why a released table is readable by its providing department only.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Restriction {
+    /// The catalog's sharing type that restricts it (`不予共享`).
+    pub sharing: String,
+    /// The providing department (its folder name, e.g. `court`).
+    pub provider: String,
+}
+
+impl Restriction {
+    /// The refusal for a reader outside the providing department: the
+    /// table, its sharing type and its provider.
+    pub fn refusal(&self, table: &str) -> String {
+        format!(
+            "`{table}` is {} (not shared): only users of its providing department `{}` may read it",
+            self.sharing, self.provider
+        )
+    }
 }
 
 /// One release.

@@ -9,9 +9,17 @@
 //! DML and statements as a second line. A table reference that names a file
 //! or URL (`SELECT * FROM '/etc/passwd'`) is refused too; reading it would
 //! need DataFusion's URL tables, which this session never enables anyway.
+//!
+//! Tables the release marks restricted (不予共享: readable by their providing
+//! department only, see [`release::Restriction`]) are not in the session
+//! [`open`] builds: it is the local operator's, who belongs to no
+//! department. A statement naming one is refused with the table, its
+//! sharing type and its provider ([`SqlError::Denied`]), not answered
+//! "table not found". Served sessions (civhub-serve) start from
+//! [`open_all`] and give them to users of the providing department only.
 
 use crate::delta;
-use crate::release::{self, Release};
+use crate::release::{self, Release, Restriction};
 use datafusion::catalog::{MemorySchemaProvider, SchemaProvider, TableProvider};
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::MemTable;
@@ -26,9 +34,10 @@ use datafusion::sql::parser::{DFParser, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{Statement, visit_relations};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// Which release to read.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +72,9 @@ pub enum SqlError {
     /// A statement civhub does not run.
     #[error("refused: {0}")]
     Refused(String),
+    /// A table the session may not read (a restricted, 不予共享 table).
+    #[error("permission denied: {0}")]
+    Denied(String),
     /// The SQL did not parse or plan, or failed.
     #[error("{0}")]
     Engine(#[from] DataFusionError),
@@ -74,10 +86,30 @@ pub struct SqlSession {
     pub ctx: SessionContext,
     /// The release it reads.
     pub release: Release,
+    /// Tables of the release left out of this session because only their
+    /// providing department may read them (empty for [`open_all`]).
+    pub restricted: BTreeMap<String, Restriction>,
 }
 
-/// Opens a session over a release of `warehouse`.
+/// Opens the session `civhub sql` (without `--as-user`), `civhub catalog`,
+/// `civhub docs` and checks use over a release of `warehouse`: every table
+/// but the restricted ones (see the module's documentation).
 pub async fn open(warehouse: &Path, as_of: &AsOf) -> Result<SqlSession, SqlError> {
+    open_with(warehouse, as_of, false).await
+}
+
+/// Opens a session over every table of a release, restricted ones included:
+/// for civhub-serve, which builds each user's session from it and decides
+/// per table who reads it. Never handed to a user as it is.
+pub async fn open_all(warehouse: &Path, as_of: &AsOf) -> Result<SqlSession, SqlError> {
+    open_with(warehouse, as_of, true).await
+}
+
+async fn open_with(
+    warehouse: &Path,
+    as_of: &AsOf,
+    with_restricted: bool,
+) -> Result<SqlSession, SqlError> {
     let release = match as_of {
         AsOf::Latest => release::current(warehouse).ok_or(SqlError::NothingPublished)?,
         AsOf::Release(n) => {
@@ -99,10 +131,17 @@ pub async fn open(warehouse: &Path, as_of: &AsOf) -> Result<SqlSession, SqlError
         .catalog("datafusion")
         .ok_or_else(|| SqlError::Engine(DataFusionError::Internal("no default catalog".into())))?;
     let root = release::published_dir(warehouse);
+    let mut restricted = BTreeMap::new();
     for (name, t) in &release.tables {
         let Some((schema_name, table_name)) = name.split_once('.') else {
             continue;
         };
+        if let Some(r) = &t.restricted
+            && !with_restricted
+        {
+            restricted.insert(name.clone(), r.clone());
+            continue;
+        }
         let schema = match catalog.schema(schema_name) {
             Some(s) => s,
             None => {
@@ -118,7 +157,11 @@ pub async fn open(warehouse: &Path, as_of: &AsOf) -> Result<SqlSession, SqlError
         }
         schema.register_table(table_name.to_string(), provider)?;
     }
-    Ok(SqlSession { ctx, release })
+    Ok(SqlSession {
+        ctx,
+        release,
+        restricted,
+    })
 }
 
 /// The provider of one Delta table version.
@@ -352,10 +395,78 @@ fn file_reference(st: &Statement) -> Option<String> {
     }
 }
 
+/// Tables (`schema.table`) a statement names; empty when it does not parse.
+/// A name is given as written, less a leading `datafusion.` (the only
+/// catalog civhub's sessions have).
+pub fn tables_named(sql: &str) -> Vec<String> {
+    // Resolving names needs a session state, not a particular one: one is
+    // built once rather than per statement (building one registers every
+    // function, which cost more than planning a point lookup).
+    static STATE: LazyLock<datafusion::execution::SessionState> =
+        LazyLock::new(|| SessionContext::new().state());
+    let Ok(statements) = DFParser::parse_sql(sql) else {
+        return Vec::new();
+    };
+    let state = &*STATE;
+    let mut out = BTreeSet::new();
+    for s in statements {
+        if let Ok(refs) = state.resolve_table_references(&s) {
+            out.extend(refs.into_iter().map(|r| {
+                let name = r.to_string();
+                name.strip_prefix("datafusion.")
+                    .map(str::to_string)
+                    .unwrap_or(name)
+            }));
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// The tables a statement reads, for access decisions: [`tables_named`],
+/// and for `DESCRIBE t` / `SHOW COLUMNS FROM t` (whose table is not a table
+/// reference) the qualified names in its text — of those statements only,
+/// so a query comparing a column with the text 'court.court_case' does not
+/// count as reading that table.
+pub fn tables_in(sql: &str) -> Vec<String> {
+    let mut out = tables_named(sql);
+    let first = sql.split_whitespace().next().unwrap_or("").to_uppercase();
+    if matches!(first.as_str(), "DESCRIBE" | "DESC" | "SHOW") {
+        out.extend(
+            sql.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+                .map(|w| w.trim_start_matches("datafusion.").to_lowercase())
+                .filter(|w| w.contains('.')),
+        );
+        out.sort();
+        out.dedup();
+    }
+    out
+}
+
 impl SqlSession {
+    /// The refusal of a statement naming a table this session leaves out
+    /// (restricted to its providing department), if it names one.
+    pub fn denied(&self, sql: &str) -> Option<SqlError> {
+        if self.restricted.is_empty() {
+            return None;
+        }
+        let named = tables_in(sql);
+        let (table, r) = self
+            .restricted
+            .iter()
+            .find(|(t, _)| named.iter().any(|n| n == *t))?;
+        Some(SqlError::Denied(format!(
+            "{}; this session (`civhub sql` without `--as-user`, the local operator's) reads shared tables only. A user of department `{}` reads it with `civhub sql --as-user NAME` or through `civhub serve`",
+            r.refusal(table),
+            r.provider
+        )))
+    }
+
     /// Plans `sql` after the checks; the caller executes the DataFrame.
     pub async fn query(&self, sql: &str) -> Result<DataFrame, SqlError> {
         check(sql)?;
+        if let Some(e) = self.denied(sql) {
+            return Err(e);
+        }
         self.ctx
             .sql_with_options(sql, read_only())
             .await
@@ -367,5 +478,40 @@ impl SqlSession {
                 }
                 other => SqlError::Engine(other),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_in_names_references_and_described_tables_not_text() {
+        assert_eq!(
+            tables_in(
+                "SELECT * FROM population.person p WHERE p.gid IN (SELECT case_no FROM court.court_case)"
+            ),
+            vec!["court.court_case", "population.person"]
+        );
+        assert_eq!(
+            tables_in("SELECT * FROM datafusion.court.court_case"),
+            vec!["court.court_case"]
+        );
+        // (DataFusion resolves these to information_schema's tables, too.)
+        for sql in [
+            "DESCRIBE court.court_case",
+            "SHOW COLUMNS FROM Court.Court_Case",
+        ] {
+            assert!(
+                tables_in(sql).contains(&"court.court_case".to_string()),
+                "{sql}: {:?}",
+                tables_in(sql)
+            );
+        }
+        // Text that looks like a table name is not a read of it.
+        assert_eq!(
+            tables_in("SELECT * FROM catalog.datasets WHERE table_name = 'court.court_case'"),
+            vec!["catalog.datasets"]
+        );
     }
 }

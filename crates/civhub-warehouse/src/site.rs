@@ -165,14 +165,23 @@ fn index(c: &Catalog) -> String {
     let mut b = String::new();
     let overdue = c.datasets.iter().filter(|d| c.freshness(d).overdue).count();
     let published = c.datasets.iter().filter(|d| d.published).count();
+    let provider_only = c
+        .datasets
+        .iter()
+        .filter(|d| d.published && d.readable_by.as_deref() == Some("provider"))
+        .count();
     let depts = c.departments();
     let _ = write!(
         b,
-        "<h1>数据共享目录 <span class=\"en\">Shared data catalog</span></h1>\n<p>{} datasets from {} departments · {} published as tables, {} listed only (不予共享) · {} overdue for their update cycle.</p>\n",
+        "<h1>数据共享目录 <span class=\"en\">Shared data catalog</span></h1>\n<p>{} datasets from {} departments · {} published as tables ({} of them 不予共享, readable by their providing department only){} · {} overdue for their update cycle.</p>\n",
         c.datasets.len(),
         depts.len(),
         published,
-        c.datasets.len() - published,
+        provider_only,
+        match c.datasets.len() - published {
+            0 => String::new(),
+            n => format!(", {n} listed only"),
+        },
         overdue
     );
     b.push_str("<p>Departments: ");
@@ -239,11 +248,19 @@ fn dataset_page(c: &Catalog, v: &DatasetView) -> String {
     let related: Vec<String> = d
         .related
         .iter()
-        .map(|r| {
-            if c.datasets.iter().any(|x| &x.dataset == r) {
-                link(r, "")
+        .enumerate()
+        .map(|(i, r)| {
+            // This page is in `datasets/`, as the related one is.
+            let name = if c.datasets.iter().any(|x| &x.dataset == r) {
+                link(r, "../")
             } else {
                 format!("<code>{}</code>", esc(r))
+            };
+            match d.related_codes.get(i) {
+                Some(code) if d.related_codes.len() == d.related.len() => {
+                    format!("{name} ({})", esc(code))
+                }
+                _ => name,
             }
         })
         .collect();
@@ -270,7 +287,7 @@ fn dataset_page(c: &Catalog, v: &DatasetView) -> String {
         ("更新周期 update cycle", esc(&d.update_cycle)),
         ("发布日期 release date", opt(&d.release_date)),
         (
-            "关联资源 related",
+            "关联资源（代码） related (resource codes)",
             if related.is_empty() {
                 opt(&None)
             } else {
@@ -291,6 +308,7 @@ fn dataset_page(c: &Catalog, v: &DatasetView) -> String {
                 None => "not published (listed only)".into(),
             },
         ),
+        ("共享范围 readable by", esc(&d.readers())),
     ];
     for (k, val) in rows {
         let _ = writeln!(b, "<dt>{}</dt><dd>{val}</dd>", esc(k));
@@ -575,6 +593,8 @@ fn lineage(c: &Catalog) -> String {
                 }
                 if !d.published {
                     b.push_str("<li class=\"muted\">not published (不予共享)</li>");
+                } else if d.readable_by.as_deref() == Some("provider") {
+                    b.push_str("<li class=\"muted\">readable by its providing department only (不予共享)</li>");
                 }
                 b.push_str("</ul></li>");
             }

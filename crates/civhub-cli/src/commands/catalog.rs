@@ -208,7 +208,7 @@ fn show_text(v: &DatasetView) -> String {
     let related = if d.related.is_empty() {
         "—".to_string()
     } else {
-        d.related.join(", ")
+        d.related_with_codes().join(", ")
     };
     let published = match &d.table_name {
         Some(t) => format!(
@@ -261,6 +261,7 @@ fn show_text(v: &DatasetView) -> String {
         vec!["tags".into(), tags],
         vec!["defined in".into(), or_dash(d.definition.as_deref())],
         vec!["published".into(), published],
+        vec!["readable by".into(), d.readers()],
     ];
     s.push_str(&columns(&meta, "  "));
 

@@ -1,5 +1,7 @@
 //! `civhub check`: run a cross-check declared in `pipelines/checks/`, explain
-//! one household, or record a caseworker's review of a finding.
+//! one household, or record a caseworker's review of a finding. Each run
+//! (an explanation too) is audited as the local operator's
+//! (`action = 'check'`, the tables the check reads, its findings).
 
 use super::{load, print_json};
 use crate::CliError;
@@ -45,10 +47,34 @@ pub fn run(g: &Global, a: CheckArgs) -> Result<ExitCode, CliError> {
         date,
         keep_evaluations: a.explain.is_some(),
     };
+    let (audit, who) = super::sql::local_operator(&project)?;
+    let statement = format!(
+        "check {}{}{}{}",
+        check.id,
+        if a.explain.is_some() { " explain" } else { "" },
+        opts.district
+            .as_deref()
+            .map(|d| format!(" district={d}"))
+            .unwrap_or_default(),
+        opts.household
+            .as_deref()
+            .map(|h| format!(" household={h}"))
+            .unwrap_or_default(),
+    );
     let rt = runtime()?;
+    let t0 = std::time::Instant::now();
     let spinner = output::spinner(g.quiet || a.json, &format!("checking {id}"));
     let result = rt.block_on(civhub_checks::evaluate(&project, &check, &opts));
     spinner.finish_and_clear();
+    audit.record(&civhub_serve::audit::Entry::new(
+        &who,
+        "check",
+        &statement,
+        civhub_serve::http::tables_read(&check),
+        result.as_ref().map_or(0, |r| r.findings.len() as u64),
+        result.as_ref().err().map(ToString::to_string),
+        t0,
+    ));
     let run = result.map_err(check_error)?;
     if a.explain.is_some() {
         if a.json {

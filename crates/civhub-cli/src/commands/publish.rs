@@ -59,16 +59,20 @@ pub fn summary(r: &PublishReport) -> String {
     ));
     for t in &r.tables {
         s.push_str(&format!(
-            "{:<w$}  {:>7}  {:>9}  {}\n",
+            "{:<w$}  {:>7}  {:>9}  {}{}\n",
             t.table,
             t.version,
             thousands(t.rows),
-            if t.changed { "written" } else { "unchanged" }
+            if t.changed { "written" } else { "unchanged" },
+            t.restricted_to
+                .as_deref()
+                .map(|d| format!(" · 不予共享: {d} only"))
+                .unwrap_or_default()
         ));
     }
     if !r.not_shared.is_empty() {
         s.push_str(&format!(
-            "\nnot published (不予共享, listed in the catalog only): {}\n",
+            "\nreadable by their providing department only (不予共享; not in the plain `civhub sql` session): {}\n",
             r.not_shared.join(", ")
         ));
     }
@@ -102,7 +106,7 @@ pub fn summary_short(r: &PublishReport) -> String {
         .map(|t| t.table.as_str())
         .collect();
     format!(
-        "publish: {} tables ({} written, {} unchanged), {} not shared · release {}{}\n  base databases: {}",
+        "publish: {} tables ({} written, {} unchanged), {} of them 不予共享 (providing department only) · release {}{}\n  base databases: {}",
         r.tables.len(),
         r.written,
         r.unchanged,

@@ -2,10 +2,12 @@
 
 use crate::CliError;
 use crate::args::{Global, SqlArgs, SqlFormat};
-use civhub_warehouse::session::{AsOf, SqlError, SqlSession, open};
+use civhub_serve::audit::{Audit, Entry};
+use civhub_warehouse::session::{self, AsOf, SqlError, SqlSession, open};
 use datafusion::arrow::record_batch::RecordBatch;
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 pub fn run(g: &Global, a: SqlArgs) -> Result<ExitCode, CliError> {
     let project = super::load(g)?;
@@ -17,13 +19,14 @@ pub fn run(g: &Global, a: SqlArgs) -> Result<ExitCode, CliError> {
     let session = rt
         .block_on(open(&project.warehouse, &as_of))
         .map_err(sql_error)?;
-    let hub = match &a.as_user {
-        Some(name) => Some(as_user(&project, name)?),
-        None => None,
+    let (hub, local) = match &a.as_user {
+        Some(name) => (Some(as_user(&project, name)?), None),
+        None => (None, Some(local_operator(&project)?)),
     };
     let session = Target {
         session,
         hub,
+        local,
         as_of,
     };
     if a.format == SqlFormat::Parquet && a.output.is_none() {
@@ -62,6 +65,7 @@ fn sql_error(e: SqlError) -> CliError {
             "`SELECT release, published_at FROM catalog.versions GROUP BY 1, 2` lists them",
         ),
         SqlError::Refused(m) => CliError::msg(format!("refused: {m}")),
+        SqlError::Denied(m) => CliError::msg(format!("permission denied: {m}")),
         SqlError::Engine(e) => CliError::msg(e.to_string()),
     }
 }
@@ -93,11 +97,32 @@ fn split_statements(text: &str) -> Vec<String> {
 }
 
 /// What statements run against: the release, and with `--as-user` that
-/// user's view of it (masked, only readable tables, audited).
+/// user's view of it (masked, only readable tables, audited by the hub).
+/// Without `--as-user`, statements run in the plain session and are audited
+/// as the local operator's.
 pub struct Target {
     session: SqlSession,
     hub: Option<(civhub_serve::Hub, civhub_serve::Principal)>,
+    local: Option<(Arc<Audit>, civhub_serve::Principal)>,
     as_of: AsOf,
+}
+
+/// The audit log of the project's warehouse and the local operator, for
+/// whoever runs the CLI without `--as-user` (`civhub sql`, `civhub person`,
+/// `civhub check`): what they run is audited as every served query is.
+pub(super) fn local_operator(
+    project: &civhub_ingest::config::Project,
+) -> Result<(Arc<Audit>, civhub_serve::Principal), CliError> {
+    let audit = Audit::open(&project.warehouse).map_err(|e| {
+        CliError::with_hint(
+            format!(
+                "cannot open the audit log `{}`: {e}",
+                project.warehouse.join("audit/audit.jsonl").display()
+            ),
+            "every query, lookup and check run is recorded there; the warehouse must be writable",
+        )
+    })?;
+    Ok((audit, civhub_serve::Principal::local_operator()))
 }
 
 /// The hub and principal of `--as-user NAME`.
@@ -136,16 +161,32 @@ fn access_error(e: civhub_serve::AccessError) -> CliError {
 fn run_one(rt: &tokio::runtime::Runtime, s: &Target, q: &str, a: &SqlArgs) -> Result<(), CliError> {
     let t0 = std::time::Instant::now();
     let batches: Vec<RecordBatch> = match &s.hub {
-        None => rt
-            .block_on(async {
+        None => {
+            let result = rt.block_on(async {
                 s.session
                     .query(q)
                     .await?
                     .collect()
                     .await
                     .map_err(SqlError::Engine)
-            })
-            .map_err(sql_error)?,
+            });
+            if let Some((audit, who)) = &s.local {
+                let rows = result
+                    .as_ref()
+                    .map(|b| b.iter().map(|b| b.num_rows() as u64).sum())
+                    .unwrap_or(0);
+                audit.record(&Entry::new(
+                    who,
+                    "query",
+                    q,
+                    session::tables_in(q),
+                    rows,
+                    result.as_ref().err().map(ToString::to_string),
+                    t0,
+                ));
+            }
+            result.map_err(sql_error)?
+        }
         Some((hub, who)) => rt
             .block_on(hub.query(who, q, &s.as_of))
             .map_err(access_error)?,
@@ -240,7 +281,7 @@ fn shell(
         "civhub sql · release {} ({}) · {} tables · \\h for help, \\q to quit",
         s.session.release.number,
         s.session.release.published_at,
-        s.session.release.tables.len()
+        s.session.release.tables.len() - s.session.restricted.len()
     );
     let mut buf = String::new();
     loop {
