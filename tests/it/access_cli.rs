@@ -221,6 +221,26 @@ fn users_see_what_their_role_and_grants_allow_masked_and_audited() {
         e.contains("court.court_case"),
         "a subquery is no way around: {e}"
     );
+    // Nor does the cross-reference say who is in the court's cases: its rows
+    // from a dataset a user may not read are not in that user's view.
+    let xref =
+        "SELECT count(*) AS n FROM population.person_xref WHERE dataset = 'court.court_case'";
+    let judge_sees = rows(dir, "judge", xref).unwrap();
+    assert!(
+        judge_sees[0]["n"].as_i64().unwrap() > 0,
+        "the court sees its mentions: {judge_sees:?}"
+    );
+    for user in ["ana", "cw", "adm"] {
+        let n = rows(dir, user, xref).unwrap();
+        assert_eq!(n[0]["n"], 0, "{user} sees no court mentions: {n:?}");
+        let other = rows(
+            dir,
+            user,
+            "SELECT count(*) AS n FROM population.person_xref WHERE dataset = 'civil_affairs.elderly_card'",
+        )
+        .unwrap();
+        assert!(other[0]["n"].as_i64().unwrap() > 0, "{user}: {other:?}");
+    }
     // So is the plain session (the local operator's): refused with the same
     // facts, not "table not found".
     let plain = civhub_in(dir, &["sql", "SELECT * FROM court.court_case"]);

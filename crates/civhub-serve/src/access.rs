@@ -483,6 +483,9 @@ fn decide(
     }
 }
 
+/// The column naming the dataset a row comes from (the cross-references').
+const DATASET_COLUMN: &str = "dataset";
+
 async fn build(
     raw: &SqlSession,
     policy: &Policy,
@@ -501,9 +504,6 @@ async fn build(
     let mut masked = BTreeMap::new();
     let mut tables = BTreeSet::new();
     for (name, released) in &raw.release.tables {
-        let Some((schema_name, table_name)) = name.split_once('.') else {
-            continue;
-        };
         if let Err(why) = decide(
             policy,
             role,
@@ -513,9 +513,30 @@ async fn build(
             released.restricted.as_ref(),
         ) {
             denied.insert(name.clone(), why);
+        }
+    }
+    // Rows naming a dataset the user may not read (a cross-reference's
+    // mention in a 不予共享 dataset says that the person is in it) are not in
+    // the user's view of any table with a `dataset` column.
+    let hidden: Vec<Expr> = denied.keys().map(|t| lit(t.as_str())).collect();
+    for name in raw.release.tables.keys() {
+        let Some((schema_name, table_name)) = name.split_once('.') else {
+            continue;
+        };
+        if denied.contains_key(name) {
             continue;
         }
-        let df = raw.ctx.table(name.as_str()).await?;
+        let mut df = raw.ctx.table(name.as_str()).await?;
+        if !hidden.is_empty()
+            && !name.starts_with("catalog.")
+            && df.schema().has_column_with_unqualified_name(DATASET_COLUMN)
+        {
+            df = df.filter(
+                ident(DATASET_COLUMN)
+                    .is_null()
+                    .or(ident(DATASET_COLUMN).in_list(hidden.clone(), true)),
+            )?;
+        }
         let pii = info.get(name).map(|i| i.pii.clone()).unwrap_or_default();
         let mut cols = BTreeMap::new();
         let exprs: Vec<Expr> = df
