@@ -72,7 +72,7 @@ pub fn resolve(job: &DedupJob<'_>, results: &mut [FileRun]) -> Result<(), String
             let mut first_loser: Option<((u32, u64), String)> = None;
             // Keys are unique within a unit (repeats were quarantined as the
             // unit was read), so each is looked up and recorded in one probe.
-            for (h, (sheet, row)) in std::mem::take(&mut unit.keys) {
+            for (h, sheet, row) in std::mem::take(&mut unit.keys) {
                 let slot = match seen.entry(h) {
                     std::collections::hash_map::Entry::Vacant(v) => {
                         v.insert(source);

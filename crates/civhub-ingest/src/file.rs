@@ -14,8 +14,8 @@ use crate::run::Observer;
 use crate::stage::{FileLineage, QuarantineWriter, StagingWriter, WriteError};
 use crate::transform::{RowError, RowScratch, Transformer};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeMap;
+use std::hash::Hasher;
 use std::path::{Path, PathBuf};
 
 /// Hashes a [`KeyHash`] (already uniformly random) by folding it.
@@ -50,6 +50,17 @@ impl KeyHash {
         let h = xxhash_rust::xxh3::xxh3_128(key.as_bytes());
         KeyHash(h as u64, (h >> 64) as u64)
     }
+
+    /// Where a [`KeyTable`] starts looking for the key.
+    fn slot(self) -> usize {
+        self.0 as usize
+    }
+
+    /// The tag a [`KeyTable`] slot keeps of the key (high bits, independent
+    /// of [`Self::slot`]).
+    fn tag(self) -> u64 {
+        self.1 & TAG_MASK
+    }
 }
 
 impl std::hash::Hash for KeyHash {
@@ -58,8 +69,103 @@ impl std::hash::Hash for KeyHash {
     }
 }
 
-/// Record-key hash → (sheet index, row) of every staged row of a unit.
-pub type KeyMap = HashMap<KeyHash, (u32, u64), BuildHasherDefault<FoldHasher>>;
+/// The staged rows of a unit that have a record key: each key's hash, sheet
+/// index (`u32::MAX` without sheets) and row, in row order; keys are unique
+/// within a unit (a repeat is quarantined as it is read).
+pub type KeyRows = Vec<(KeyHash, u32, u64)>;
+
+/// The record keys of a unit being read: [`KeyRows`], and an open-addressing
+/// table over them to tell a repeated key at once.
+///
+/// A slot is one `u64`: a 32-bit tag from the key hash and the key's index in
+/// the rows, plus one (0: empty). With a slot this small and linear probing,
+/// telling a new key costs one random memory access (the table of a large
+/// range does not fit in the caches) rather than two (control bytes, then the
+/// bucket) in a `HashMap` of 32-byte entries. A key's full hash is read from
+/// the rows only when its tag matches.
+#[derive(Default)]
+pub struct KeyTable {
+    rows: KeyRows,
+    slots: Vec<u64>,
+}
+
+impl KeyTable {
+    /// A table with room for about `keys` keys before it grows.
+    pub fn with_capacity(keys: usize) -> Self {
+        let mut t = KeyTable::default();
+        t.reserve(keys);
+        t
+    }
+
+    /// Makes room for `keys` keys in all.
+    pub fn reserve(&mut self, keys: usize) {
+        self.rows.reserve(keys.saturating_sub(self.rows.len()));
+        // At most half full: probes stay short.
+        let want = (keys.max(8) * 2).next_power_of_two();
+        if want > self.slots.len() {
+            self.rehash(want);
+        }
+    }
+
+    fn rehash(&mut self, len: usize) {
+        self.slots = vec![0; len];
+        let mask = len - 1;
+        for (i, (h, _, _)) in self.rows.iter().enumerate() {
+            let mut pos = h.slot() & mask;
+            while self.slots[pos] != 0 {
+                pos = (pos + 1) & mask;
+            }
+            self.slots[pos] = h.tag() | (i as u64 + 1);
+        }
+    }
+
+    /// Records `h` at (`sheet`, `row`); if it is there already, returns
+    /// where it was recorded first and records nothing.
+    pub fn insert(&mut self, h: KeyHash, sheet: u32, row: u64) -> Option<(u32, u64)> {
+        if (self.rows.len() + 1) * 2 > self.slots.len() {
+            self.rehash((self.slots.len() * 2).max(16));
+        }
+        let mask = self.slots.len() - 1;
+        let tag = h.tag();
+        let mut pos = h.slot() & mask;
+        loop {
+            let slot = self.slots[pos];
+            if slot == 0 {
+                break;
+            }
+            if slot & TAG_MASK == tag {
+                let (k, s, r) = self.rows[(slot & !TAG_MASK) as usize - 1];
+                if k == h {
+                    return Some((s, r));
+                }
+            }
+            pos = (pos + 1) & mask;
+        }
+        // More rows than a slot can index would need a table of 32 GiB.
+        debug_assert!(self.rows.len() < u32::MAX as usize);
+        self.slots[pos] = tag | (self.rows.len() as u64 + 1);
+        self.rows.push((h, sheet, row));
+        None
+    }
+
+    /// Keys recorded.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// No key recorded.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows, the table dropped.
+    pub fn into_rows(self) -> KeyRows {
+        self.rows
+    }
+}
+
+/// The bits of a [`KeyTable`] slot holding the tag.
+const TAG_MASK: u64 = 0xFFFF_FFFF_0000_0000;
 
 /// One independently read piece of a file.
 pub struct Unit {
@@ -70,7 +176,7 @@ pub struct Unit {
     /// The quarantine part, if any row was quarantined.
     pub quarantine: Option<(PathBuf, u64)>,
     /// Keys of the staged rows.
-    pub keys: KeyMap,
+    pub keys: KeyRows,
 }
 
 /// One file read in this run.
@@ -130,7 +236,7 @@ struct Sink<'a> {
     has_key: bool,
     staging: StagingWriter,
     quarantine: QuarantineWriter,
-    keys: KeyMap,
+    keys: KeyTable,
     sheets: Vec<String>,
     reasons: BTreeMap<String, ReasonCount>,
     counts: Counts,
@@ -206,27 +312,19 @@ impl Sink<'_> {
         if self.has_key {
             let h = KeyHash::of(key);
             let sheet = self.sheet_index(row.sheet());
-            match self.keys.entry(h) {
-                std::collections::hash_map::Entry::Occupied(e) => {
-                    let (s, first) = *e.get();
-                    let at = match self.sheets.get(s as usize) {
-                        Some(name) => format!("sheet `{name}` row {first}"),
-                        None => format!("row {first}"),
-                    };
-                    let err = RowError {
-                        rule: "duplicate-key".into(),
-                        field: None,
-                        value: Some(key.to_string()),
-                        reason: format!(
-                            "duplicate record key `{key}`: {at} of this file has it too"
-                        ),
-                    };
-                    self.quarantine_row(&[err], &row.original(), Some(key), row.sheet(), row.row());
-                    return;
-                }
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert((sheet, row.row()));
-                }
+            if let Some((s, first)) = self.keys.insert(h, sheet, row.row()) {
+                let at = match self.sheets.get(s as usize) {
+                    Some(name) => format!("sheet `{name}` row {first}"),
+                    None => format!("row {first}"),
+                };
+                let err = RowError {
+                    rule: "duplicate-key".into(),
+                    field: None,
+                    value: Some(key.to_string()),
+                    reason: format!("duplicate record key `{key}`: {at} of this file has it too"),
+                };
+                self.quarantine_row(&[err], &row.original(), Some(key), row.sheet(), row.row());
+                return;
             }
         }
         self.counts.staged += 1;
@@ -273,8 +371,8 @@ impl RowSink for Sink<'_> {
         // Capped like the tables of ranges: a bound far above the rows
         // would only waste memory.
         let rows = rows.min(1 << 24) as usize;
-        if self.has_key && rows > self.keys.capacity() {
-            self.keys.reserve(rows - self.keys.len());
+        if self.has_key {
+            self.keys.reserve(rows);
         }
     }
 }
@@ -402,7 +500,7 @@ fn failed_unit(job: &FileJob<'_>, e: FileError) -> UnitResult {
             part_base: format!("{:05}-000-{}", job.index, &job.hash[..16]),
             staging: None,
             quarantine: None,
-            keys: KeyMap::default(),
+            keys: KeyRows::new(),
         },
         counts: Counts::default(),
         sheets: Vec::new(),
@@ -447,10 +545,10 @@ fn run_unit(
             job.batch_rows,
         ),
         keys: if p.key.is_empty() {
-            KeyMap::default()
+            KeyTable::default()
         } else {
             // Capped: a bound far above the rows would only waste memory.
-            KeyMap::with_capacity_and_hasher(lines.min(1 << 24) as usize, Default::default())
+            KeyTable::with_capacity(lines.min(1 << 24) as usize)
         },
         sheets: Vec::new(),
         reasons: BTreeMap::new(),
@@ -491,12 +589,59 @@ fn run_unit(
             part_base: base,
             staging,
             quarantine,
-            keys,
+            keys: keys.into_rows(),
         },
         counts,
         sheets,
         reasons,
         error,
         info,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_table_tells_repeats_as_a_set_does() {
+        // From no capacity (grown as it fills) and from a capacity given.
+        for capacity in [0, 10, 5000] {
+            let mut table = KeyTable::with_capacity(capacity);
+            let mut first: std::collections::HashMap<u64, (u32, u64)> = Default::default();
+            // xorshift: reproducible without a dependency.
+            let mut state = 0x2545_F491_4F6C_DD1Du64;
+            for row in 0..20_000u64 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let k = state % 7_000; // many repeats
+                let h = KeyHash::of(&format!("key-{k}"));
+                let sheet = (row % 3) as u32;
+                let expected = first.get(&k).copied();
+                assert_eq!(table.insert(h, sheet, row), expected, "row {row}");
+                first.entry(k).or_insert((sheet, row));
+            }
+            assert_eq!(table.len(), first.len());
+            let rows = table.into_rows();
+            let mut seen: Vec<(u32, u64)> = rows.iter().map(|&(_, s, r)| (s, r)).collect();
+            let mut want: Vec<(u32, u64)> = first.into_values().collect();
+            seen.sort_unstable();
+            want.sort_unstable();
+            assert_eq!(seen, want);
+        }
+    }
+
+    #[test]
+    fn keys_differing_only_past_the_tag_are_told_apart() {
+        // Same slot and tag, different hashes: both recorded.
+        let mut table = KeyTable::with_capacity(4);
+        let a = KeyHash(7, 0xABCD_0000_0000_0001);
+        let b = KeyHash(7, 0xABCD_0000_0000_0002);
+        assert_eq!(table.insert(a, 0, 1), None);
+        assert_eq!(table.insert(b, 0, 2), None);
+        assert_eq!(table.insert(b, 0, 3), Some((0, 2)));
+        assert_eq!(table.insert(a, 0, 4), Some((0, 1)));
+        assert_eq!(table.len(), 2);
     }
 }

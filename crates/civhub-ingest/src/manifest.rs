@@ -107,7 +107,9 @@ impl Manifest {
 pub fn hash_file(path: &Path) -> std::io::Result<String> {
     let mut f = std::fs::File::open(path)?;
     let mut h = xxhash_rust::xxh3::Xxh3::new();
-    let mut buf = vec![0u8; 1 << 20];
+    // 256 KiB: stays in the L2 cache between the read and the hash, and
+    // is cheap to allocate (zeroed) once per file.
+    let mut buf = vec![0u8; 256 << 10];
     loop {
         let n = f.read(&mut buf)?;
         if n == 0 {

@@ -108,6 +108,30 @@ impl<'p> ValueMap<'p> {
     }
 }
 
+/// A set of texts (a `when` condition's values, an `enum` rule's) prepared
+/// for lookups like [`ValueMap`]: a few compared in turn, more hashed.
+enum TextSet<'p> {
+    Few(Vec<&'p str>),
+    Many(&'p std::collections::HashSet<String>),
+}
+
+impl<'p> TextSet<'p> {
+    fn new(set: &'p std::collections::HashSet<String>) -> Self {
+        if set.len() <= FEW_MAP_ENTRIES {
+            TextSet::Few(set.iter().map(String::as_str).collect())
+        } else {
+            TextSet::Many(set)
+        }
+    }
+
+    fn contains(&self, s: &str) -> bool {
+        match self {
+            TextSet::Few(v) => v.contains(&s),
+            TextSet::Many(set) => set.contains(s),
+        }
+    }
+}
+
 /// A pipeline prepared for transforming rows: slots resolved, rules grouped.
 pub struct Transformer<'p> {
     pipeline: &'p Pipeline,
@@ -115,6 +139,10 @@ pub struct Transformer<'p> {
     col_slot: Vec<Option<usize>>,
     /// For each column, its `map`.
     maps: Vec<ValueMap<'p>>,
+    /// For each column, the values its `when` condition allows.
+    whens: Vec<Option<TextSet<'p>>>,
+    /// For each rule, the values an `enum` rule allows.
+    enums: Vec<Option<TextSet<'p>>>,
     slots: Vec<Slot>,
     today: NaiveDate,
 }
@@ -153,6 +181,19 @@ impl<'p> Transformer<'p> {
                 .columns
                 .iter()
                 .map(|c| ValueMap::new(c.map.as_ref()))
+                .collect(),
+            whens: pipeline
+                .columns
+                .iter()
+                .map(|c| c.when.as_ref().map(|(_, allowed)| TextSet::new(allowed)))
+                .collect(),
+            enums: pipeline
+                .rules
+                .iter()
+                .map(|r| match &r.check {
+                    RuleCheck::Enum(set) => Some(TextSet::new(set)),
+                    _ => None,
+                })
                 .collect(),
             slots,
             today,
@@ -208,7 +249,8 @@ impl<'p> Transformer<'p> {
                 if col.when.is_some() != pass {
                     continue;
                 }
-                if let Some((f, allowed)) = &col.when
+                if let Some((f, _)) = &col.when
+                    && let Some(allowed) = &self.whens[ci]
                     && (values[*f].is_null() || !allowed.contains(text(&values[*f]).as_ref()))
                 {
                     continue;
@@ -273,11 +315,11 @@ impl<'p> Transformer<'p> {
                 }
             }
         }
-        for rule in &p.rules {
+        for (ri, rule) in p.rules.iter().enumerate() {
             if failed[rule.field] {
                 continue; // already reported; a rule over a value we could not read says nothing new
             }
-            if let Err(reason) = self.check(rule, values) {
+            if let Err(reason) = self.check(rule, self.enums[ri].as_ref(), values) {
                 let field = &p.schema.fields[rule.field].name;
                 let reason = rule
                     .message
@@ -360,7 +402,12 @@ impl<'p> Transformer<'p> {
         })
     }
 
-    fn check(&self, rule: &CompiledRule, values: &[Value]) -> Result<(), String> {
+    fn check(
+        &self,
+        rule: &CompiledRule,
+        allowed: Option<&TextSet<'_>>,
+        values: &[Value],
+    ) -> Result<(), String> {
         let p = self.pipeline;
         let name = &p.schema.fields[rule.field].name;
         let v = &values[rule.field];
@@ -403,7 +450,11 @@ impl<'p> Transformer<'p> {
             }
             RuleCheck::Enum(set) => {
                 let text = text(v);
-                if set.contains(text.as_ref()) {
+                let found = match allowed {
+                    Some(a) => a.contains(text.as_ref()),
+                    None => set.contains(text.as_ref()),
+                };
+                if found {
                     Ok(())
                 } else {
                     let mut allowed: Vec<&String> = set.iter().collect();

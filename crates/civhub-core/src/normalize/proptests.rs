@@ -72,6 +72,17 @@ proptest! {
     }
 
     #[test]
+    fn the_word_check_finds_every_special_byte(
+        // Mostly printable ASCII, so that many inputs hold no special byte.
+        b in prop::collection::vec(prop_oneof![8 => 0x21u8..0x7F, 1 => any::<u8>()], 0..64)
+    ) {
+        prop_assert_eq!(
+            text::has_special_byte(&b),
+            b.iter().any(|&x| text::is_special_byte(x))
+        );
+    }
+
+    #[test]
     fn nothing_panics(s in any_text()) {
         let _ = text::clean(&s);
         let _ = text::to_halfwidth(&s);

@@ -103,34 +103,54 @@ fn is_clean(b: &[u8]) -> bool {
     true
 }
 
-/// True when `b` holds a byte [`is_clean`] must look at more closely: a space,
-/// a control character or a lead byte of a character `clean` may change.
-/// Decided 16 bytes at a time without branches, which the compiler turns
-/// into vector instructions.
-fn has_special_byte(b: &[u8]) -> bool {
-    fn any_special(block: &[u8; 16]) -> bool {
-        let mut any = 0u8;
-        for &x in block {
-            any |= u8::from(x <= b' ')
-                | u8::from(x == 0x7F)
-                | u8::from(x == 0xC2)
-                | u8::from(x.wrapping_sub(0xE1) < 3)
-                | u8::from(x == 0xEF);
-        }
-        any != 0
+/// True for a byte [`is_clean`] must look at more closely: a space, a
+/// control character or a lead byte of a character `clean` may change.
+pub(crate) fn is_special_byte(x: u8) -> bool {
+    x <= b' ' || x == 0x7F || x == 0xC2 || (0xE1..=0xE3).contains(&x) || x == 0xEF
+}
+
+/// True when `b` holds a [special byte](is_special_byte). Decided eight bytes
+/// at a time in a `u64` (SWAR), the last word overlapping the one before
+/// when the length is not a multiple of eight; a cell shorter than eight
+/// bytes is checked a byte at a time. (Copying a short remainder into a
+/// padded block to check it like the others stalled on the copy: the block
+/// is read back before the bytes written into it have reached the cache.)
+pub(crate) fn has_special_byte(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Whether some byte of `w` is zero: exact (the lowest zero byte always
+    // raises its high bit; a borrow only starts at a zero byte).
+    fn has_zero(w: u64) -> bool {
+        w.wrapping_sub(ONES) & !w & HIGH != 0
     }
-    let mut chunks = b.chunks_exact(16);
-    for chunk in &mut chunks {
-        if any_special(chunk.try_into().expect("16 bytes")) {
+    // Whether some byte of `w` equals `v`.
+    fn has_byte(w: u64, v: u8) -> bool {
+        has_zero(w ^ (ONES * u64::from(v)))
+    }
+    fn special_word(w: u64) -> bool {
+        // Some byte below 0x21 (n ≤ 128: exact, as `has_zero`).
+        let below = w.wrapping_sub(ONES * 0x21) & !w & HIGH != 0;
+        below
+            | has_byte(w, 0x7F)
+            | has_byte(w, 0xC2)
+            | has_byte(w, 0xE1)
+            | has_byte(w, 0xE2)
+            | has_byte(w, 0xE3)
+            | has_byte(w, 0xEF)
+    }
+    fn word(b: &[u8]) -> u64 {
+        u64::from_le_bytes(b.try_into().expect("8 bytes"))
+    }
+    if b.len() < 8 {
+        return b.iter().any(|&x| is_special_byte(x));
+    }
+    let mut words = b.chunks_exact(8);
+    for w in &mut words {
+        if special_word(word(w)) {
             return true;
         }
     }
-    // The rest (most cells are shorter than 16 bytes) padded with a byte
-    // that is not special, to be checked the same way.
-    let rest = chunks.remainder();
-    let mut padded = [b'a'; 16];
-    padded[..rest.len()].copy_from_slice(rest);
-    any_special(&padded)
+    !words.remainder().is_empty() && special_word(word(&b[b.len() - 8..]))
 }
 
 /// True when `s` is empty or only whitespace, as [`str::trim`] sees it:
@@ -255,6 +275,27 @@ mod tests {
             "ｘ0123456789abcdef0123456789abcdef",
         ] {
             assert_eq!(clean(s), clean_chars(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn the_word_check_agrees_with_the_byte_check() {
+        // Every byte value at every position of every length up to 40, in a
+        // background of bytes that are not special.
+        for len in 0..=40usize {
+            let plain = vec![b'a'; len];
+            assert!(!has_special_byte(&plain), "{len}");
+            for at in 0..len {
+                for x in 0..=255u8 {
+                    let mut v = plain.clone();
+                    v[at] = x;
+                    assert_eq!(
+                        has_special_byte(&v),
+                        is_special_byte(x),
+                        "{len} {at} {x:#x}"
+                    );
+                }
+            }
         }
     }
 

@@ -161,7 +161,8 @@ pub fn plan(
     let mut cuts: Vec<(u64, u64)> = Vec::new();
     let mut record_start = 0u64;
     let mut base = 0u64;
-    let mut buf = vec![0u8; 1 << 20];
+    // 256 KiB: stays in the L2 cache between the read and the scan.
+    let mut buf = vec![0u8; 256 << 10];
     // Whether the current record so far is empty (an empty line, which the
     // CSV parser skips, is not a row).
     let mut record_bytes = 0u64;
