@@ -562,21 +562,22 @@ fn u32s(a: &arrow::array::ArrayRef) -> Result<arrow::array::UInt32Array> {
 /// (the survivor aggregates of [`crate::survive`], registered on `ctx` here).
 fn golden_sql(ctx: &SessionContext, kind: Kind, settings: &Settings) -> String {
     let k = spec(kind);
-    let prio: Vec<String> = settings
+    // A source's priority by a CASE over the pipeline: a join with a table
+    // of priorities copied every mention column once more.
+    let whens: Vec<String> = settings
         .file
         .survivorship
         .source_priority
         .iter()
         .enumerate()
-        .map(|(i, p)| format!("({}, {i})", lit(p.get_ref())))
+        .map(|(i, p)| format!(" WHEN {} THEN {i}", lit(p.get_ref())))
         .collect();
-    let prio_cte = if prio.is_empty() {
-        "prio AS (SELECT CAST(NULL AS VARCHAR) AS pipeline, CAST(0 AS BIGINT) AS prio WHERE false)"
-            .to_string()
+    let prio = if whens.is_empty() {
+        "CAST(1000000 AS BIGINT)".to_string()
     } else {
         format!(
-            "prio AS (SELECT column1 AS pipeline, CAST(column2 AS BIGINT) AS prio FROM (VALUES {}))",
-            prio.join(", ")
+            "CAST(CASE mx.pipeline{} ELSE 1000000 END AS BIGINT)",
+            whens.concat()
         )
     };
     let values: Vec<String> = k
@@ -585,8 +586,8 @@ fn golden_sql(ctx: &SessionContext, kind: Kind, settings: &Settings) -> String {
         .map(|(f, e, _)| format!("{e} AS g_{f}"))
         .collect();
     let x = format!(
-        "SELECT ng.comp, ng.link, ng.probability AS link_probability, coalesce(prio.prio, 1000000) AS prio, mx.pipeline, mx.ingested_at, {} \
-         FROM mx JOIN node_gid ng ON mx.node_id = ng.node_id LEFT JOIN prio ON mx.pipeline = prio.pipeline",
+        "SELECT ng.comp, ng.link, ng.probability AS link_probability, {prio} AS prio, mx.pipeline, mx.ingested_at, {} \
+         FROM mx JOIN node_gid ng ON mx.node_id = ng.node_id",
         values.join(", ")
     );
     ctx.register_udaf(crate::survive::sources());
@@ -624,7 +625,7 @@ fn golden_sql(ctx: &SessionContext, kind: Kind, settings: &Settings) -> String {
         .map(String::from),
     );
     format!(
-        "WITH {prio_cte}, x AS ({x}), a AS (SELECT comp, {} FROM x GROUP BY comp) SELECT {} FROM a JOIN (SELECT DISTINCT comp, gid FROM node_gid) cg ON a.comp = cg.comp ORDER BY cg.gid",
+        "WITH x AS ({x}), a AS (SELECT comp, {} FROM x GROUP BY comp) SELECT {} FROM a JOIN (SELECT DISTINCT comp, gid FROM node_gid) cg ON a.comp = cg.comp ORDER BY cg.gid",
         aggs.join(", "),
         select.join(", ")
     )
