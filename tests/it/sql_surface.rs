@@ -23,6 +23,17 @@ use std::process::Command;
 // ---------------------------------------------------------------------------
 // The .slt files
 
+/// The tables a `civhub run --json` wrote (`changed`) in its publish step.
+fn written_tables(run: &serde_json::Value) -> Vec<&str> {
+    run["publish"]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["changed"] == true)
+        .map(|t| t["table"].as_str().unwrap())
+        .collect()
+}
+
 #[test]
 fn published_slt_files_pass() {
     let warehouse = published_warehouse().to_path_buf();
@@ -449,13 +460,7 @@ fn rerun_writes_only_tables_whose_inputs_changed() {
     let changed = run_json(p);
     assert_eq!(changed["match"]["person"]["new"], 1, "{}", changed["match"]);
     assert_eq!(changed["match"]["entity"]["mode"], "unchanged");
-    let written: Vec<&str> = changed["publish"]["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["changed"] == true)
-        .map(|t| t["table"].as_str().unwrap())
-        .collect();
+    let written = written_tables(&changed);
     assert_eq!(
         written,
         [
@@ -524,13 +529,7 @@ fn a_merge_decided_in_review_is_published_in_person_history() {
 
     let run = run_json(p);
     assert_eq!(run["match"]["person"]["merged"], 1, "{}", run["match"]);
-    let written: Vec<&str> = run["publish"]["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["changed"] == true)
-        .map(|t| t["table"].as_str().unwrap())
-        .collect();
+    let written = written_tables(&run);
     assert!(
         written.contains(&"population.person_history"),
         "{written:?}"

@@ -173,3 +173,24 @@ pub fn os_user() -> String {
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
+
+/// How a check run is named in the audit log, whichever interface ran it:
+/// `check <id>[ explain][ district=…][ household=…]`.
+pub fn check_statement(
+    check: &str,
+    explain: bool,
+    district: Option<&str>,
+    household: Option<&str>,
+) -> String {
+    let mut s = format!("check {check}");
+    if explain {
+        s.push_str(" explain");
+    }
+    if let Some(d) = district {
+        s.push_str(&format!(" district={d}"));
+    }
+    if let Some(h) = household {
+        s.push_str(&format!(" household={h}"));
+    }
+    s
+}

@@ -954,17 +954,11 @@ async fn check_run(
     let t0 = Instant::now();
     let check = load_check(&app, &id)?;
     let tables = tables_read(&check);
-    let statement = format!(
-        "check {}{}{}",
-        check.id,
-        p.district
-            .as_deref()
-            .map(|d| format!(" district={d}"))
-            .unwrap_or_default(),
-        p.household
-            .as_deref()
-            .map(|h| format!(" household={h}"))
-            .unwrap_or_default(),
+    let statement = crate::audit::check_statement(
+        &check.id,
+        false,
+        p.district.as_deref(),
+        p.household.as_deref(),
     );
     let result = run_check(&app, &who, &check, &tables, &p).await;
     let rows = result

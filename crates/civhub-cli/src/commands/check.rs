@@ -48,18 +48,11 @@ pub fn run(g: &Global, a: CheckArgs) -> Result<ExitCode, CliError> {
         keep_evaluations: a.explain.is_some(),
     };
     let (audit, who) = super::sql::local_operator(&project)?;
-    let statement = format!(
-        "check {}{}{}{}",
-        check.id,
-        if a.explain.is_some() { " explain" } else { "" },
-        opts.district
-            .as_deref()
-            .map(|d| format!(" district={d}"))
-            .unwrap_or_default(),
-        opts.household
-            .as_deref()
-            .map(|h| format!(" household={h}"))
-            .unwrap_or_default(),
+    let statement = civhub_serve::audit::check_statement(
+        &check.id,
+        a.explain.is_some(),
+        opts.district.as_deref(),
+        opts.household.as_deref(),
     );
     let rt = runtime()?;
     let t0 = std::time::Instant::now();
