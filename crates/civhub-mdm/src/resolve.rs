@@ -266,10 +266,8 @@ pub async fn build_nodes(
 
     // Nodes: one per cluster of the deterministic pass, one per mention left
     // over; `anchor` is a node's smallest mention id (how review pairs and
-    // golden ids name it). A mention is in its identifier's cluster when it
-    // has one and nothing contradicts it (the view's `node_id` then is
-    // `c<id>`, never a mention id); said so, the filter needs no node ids.
-    let clustered = format!("{id} IS NOT NULL AND contradiction IS NULL");
+    // golden ids name it).
+    let clustered = crate::store::in_cluster_sql(kind);
     let clusters = cluster_nodes_sql(ctx, k, &clustered, ", cl.anchor").await?;
     let loose_cols: Vec<String> = k
         .nodes

@@ -140,6 +140,16 @@ pub fn mentions_view_sql(kind: Kind, mentions: &str, contra: &str) -> String {
     )
 }
 
+/// The condition, over the columns of [`mentions_view_sql`], that a mention
+/// sits in its identifier's cluster (its `node_id` is `c<identifier>`, never
+/// a mention id): it has one and nothing contradicts it (a contradicted
+/// mention's `reasons` are never NULL). Filtering on it needs no node ids
+/// built.
+pub fn in_cluster_sql(kind: Kind) -> String {
+    let id = crate::kinds::spec(kind).id;
+    format!("{id} IS NOT NULL AND contradiction IS NULL")
+}
+
 /// The mentions of the run in `dir` with their node and contradiction, as
 /// one table (a view over [`MENTIONS`] and [`CONTRA`]; the stored file
 /// itself for runs that kept the two columns in it).
