@@ -145,6 +145,11 @@ pub struct Transformer<'p> {
     enums: Vec<Option<TextSet<'p>>>,
     slots: Vec<Slot>,
     today: NaiveDate,
+    /// The last column, in the order [`Self::apply`] visits them (pass,
+    /// column index), that writes a record-key field: once it is done the
+    /// key is final and is built, so that the caller can start looking it
+    /// up while the other columns are read.
+    key_ready: Option<(bool, usize)>,
 }
 
 impl<'p> Transformer<'p> {
@@ -197,6 +202,19 @@ impl<'p> Transformer<'p> {
                 .collect(),
             slots,
             today,
+            key_ready: [false, true]
+                .into_iter()
+                .flat_map(|pass| {
+                    pipeline
+                        .columns
+                        .iter()
+                        .enumerate()
+                        .filter(move |(_, c)| c.when.is_some() == pass)
+                        .map(move |(ci, c)| (pass, ci, c.field))
+                })
+                .filter(|(_, _, f)| pipeline.key.contains(f))
+                .map(|(pass, ci, _)| (pass, ci))
+                .max(),
         }
     }
 
@@ -207,12 +225,16 @@ impl<'p> Transformer<'p> {
 
     /// Transforms one row into `scratch` (see [`RowScratch`]), or returns
     /// the errors that send it to quarantine. `file_stem` serves `$file`
-    /// columns.
+    /// columns. `on_key` is called with the record key as soon as the
+    /// columns that make it are read, if no error was met so far and no
+    /// part is empty: before the other columns, so that the caller's lookup
+    /// of the key overlaps their work. The row may still fail after it.
     pub fn apply(
         &self,
         row: &dyn RowView,
         file_stem: &str,
         scratch: &mut RowScratch,
+        on_key: &mut dyn FnMut(&str),
     ) -> Result<(), Vec<RowError>> {
         let p = self.pipeline;
         let mut errors: Vec<RowError> = Vec::new();
@@ -243,11 +265,23 @@ impl<'p> Transformer<'p> {
             consts.clear();
             consts.resize_with(p.columns.len(), || None);
         }
+        let mut key_built = false;
+        let mut key_now = |values: &[Value], key: &mut String, errors: &[RowError]| {
+            if errors.is_empty() && write_key(&p.key, values, key) {
+                on_key(key);
+                true
+            } else {
+                false
+            }
+        };
         // Unconditional columns first: `when` conditions test their values.
         for pass in [false, true] {
             for (ci, col) in p.columns.iter().enumerate() {
                 if col.when.is_some() != pass {
                     continue;
+                }
+                if !key_built && self.key_ready.is_some_and(|last| (pass, ci) > last) {
+                    key_built = key_now(values, key, &errors);
                 }
                 if let Some((f, _)) = &col.when
                     && let Some(allowed) = &self.whens[ci]
@@ -356,18 +390,8 @@ impl<'p> Transformer<'p> {
                     reason: format!("record key ({}) has an empty part", names.join(", ")),
                 }]);
             }
-            // Parts written in place into the reused buffer.
-            for (n, i) in p.key.iter().enumerate() {
-                if n > 0 {
-                    key.push('|');
-                }
-                match &values[*i] {
-                    Value::Str(s) => key.push_str(s),
-                    other => {
-                        use std::fmt::Write;
-                        let _ = write!(key, "{other}");
-                    }
-                }
+            if !key_built {
+                key_now(values, key, &errors);
             }
         }
         Ok(())
@@ -627,4 +651,27 @@ fn describe(n: Normalizer) -> &'static str {
         Normalizer::RegionCode => "a region code",
         Normalizer::Raw | Normalizer::Text | Normalizer::Upper => "text",
     }
+}
+
+/// Writes the record key of `values` (its parts joined by `|`) into the
+/// reused buffer `key`; false, with `key` cleared, when the pipeline has no
+/// key or a part is empty.
+fn write_key(parts: &[usize], values: &[Value], key: &mut String) -> bool {
+    key.clear();
+    if parts.is_empty() || parts.iter().any(|i| values[*i].is_null()) {
+        return false;
+    }
+    for (n, i) in parts.iter().enumerate() {
+        if n > 0 {
+            key.push('|');
+        }
+        match &values[*i] {
+            Value::Str(s) => key.push_str(s),
+            other => {
+                use std::fmt::Write;
+                let _ = write!(key, "{other}");
+            }
+        }
+    }
+    true
 }

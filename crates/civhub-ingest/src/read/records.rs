@@ -260,7 +260,7 @@ impl TextRecord {
         bytes: &'a [u8],
         fields: &'a [(usize, usize)],
     ) -> (&'a str, &'a [(usize, usize)]) {
-        if let Ok(text) = std::str::from_utf8(bytes)
+        if let Ok(text) = simdutf8::basic::from_utf8(bytes)
             && fields
                 .iter()
                 .all(|&(a, b)| text.is_char_boundary(a) && text.is_char_boundary(b))
