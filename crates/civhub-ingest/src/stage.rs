@@ -18,8 +18,8 @@ use arrow::datatypes::{DataType, Field, Schema as ArrowSchema, SchemaRef, TimeUn
 use arrow::record_batch::RecordBatch;
 use civhub_core::{FieldType, Value};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
+use parquet::basic::{Compression, Encoding};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -353,6 +353,16 @@ impl Part {
             // text columns whose first batch is mostly distinct values (names):
             // interning every value costs more than writing it plain.
             for (f, column) in self.schema.fields().iter().zip(batch.columns()) {
+                let path = parquet::schema::types::ColumnPath::from(f.name().as_str());
+                // Minimum and maximum only where they can skip anything:
+                // the lineage columns (one file, one run, rows in order).
+                // A data column's values come in no order, so every page
+                // and row group spans nearly its whole range, and computing
+                // them compared each value twice (docs/BENCHMARKS.md).
+                if !LINEAGE_STATISTICS.contains(&f.name().as_str()) {
+                    props =
+                        props.set_column_statistics_enabled(path.clone(), EnabledStatistics::None);
+                }
                 let unique = f.name() == lineage::RECORD_KEY
                     || f.name() == lineage::SOURCE_ROW
                     || f.name() == "_original"
@@ -362,10 +372,13 @@ impl Part {
                         .is_some_and(|p| matches!(p.as_str(), "id_number" | "phone" | "address"))
                     || mostly_distinct(column);
                 if unique {
-                    props = props.set_column_dictionary_enabled(
-                        parquet::schema::types::ColumnPath::from(f.name().as_str()),
-                        false,
-                    );
+                    props = props.set_column_dictionary_enabled(path.clone(), false);
+                }
+                if f.name() == lineage::SOURCE_ROW {
+                    // Row numbers rise by one: their deltas pack to nearly
+                    // nothing, where plain values took 8 bytes a row and
+                    // then compressing.
+                    props = props.set_column_encoding(path, Encoding::DELTA_BINARY_PACKED);
                 }
             }
             let props = props.build();
@@ -393,6 +406,17 @@ impl Part {
         }
     }
 }
+
+/// The columns of a part with statistics (minimum, maximum per page and
+/// row group): the lineage columns, which readers filter on.
+const LINEAGE_STATISTICS: [&str; 6] = [
+    lineage::PIPELINE,
+    lineage::SOURCE_FILE,
+    lineage::SOURCE_SHEET,
+    lineage::SOURCE_ROW,
+    lineage::RUN_ID,
+    lineage::INGESTED_AT,
+];
 
 /// Values a first batch must hold for [`mostly_distinct`] to judge a column.
 const DISTINCT_SAMPLE_MIN: usize = 1024;
