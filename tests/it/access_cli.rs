@@ -267,7 +267,8 @@ fn users_see_what_their_role_and_grants_allow_masked_and_audited() {
 }
 
 /// What the local CLI runs without `--as-user` — `civhub sql` (one-shot, and
-/// statements from stdin), `civhub person`, `civhub check` — is audited as
+/// statements from stdin), `civhub person`, `civhub check`, `civhub review`
+/// (the queue, a pair shown, a decision) — is audited as
 /// the operating-system user's, role `local-operator`, interface `cli`,
 /// client `local`, refusals included; an auditor reads it as `audit.log`.
 #[test]
@@ -338,6 +339,23 @@ fn local_cli_runs_are_audited() {
     let missing = run(&["person", "P0000000000000"]).output().unwrap();
     assert!(!missing.status.success());
     ok(run(&["check", "dibao", "--json", "--quiet"]));
+    // The review queue shows mentions' values; decisions are recorded too.
+    let queue: serde_json::Value = serde_json::from_str(&ok(run(&["review", "--json"]))).unwrap();
+    let pending = queue["pending"].as_array().unwrap();
+    assert!(!pending.is_empty(), "{queue}");
+    ok(run(&["review", "show", "1", "--json"]));
+    let (a, b) = (
+        pending[0]["mention_a"].as_str().unwrap(),
+        pending[0]["mention_b"].as_str().unwrap(),
+    );
+    ok(run(&["review", "decide", a, b, "same", "--by", "tester"]));
+    assert!(
+        !run(&["review", "show", "9999"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
 
     let log = rows(
         dir,
@@ -386,6 +404,29 @@ fn local_cli_runs_are_audited() {
     );
     let missing = find("lookup", "person P0000000000000", false);
     assert!(missing["message"].is_string(), "{missing}");
+    let listed = find("lookup", "review person", true);
+    assert_eq!(listed["statement"], "review person", "{listed}");
+    assert_eq!(listed["rows"], pending.len(), "{listed}");
+    assert_eq!(
+        listed["tables"],
+        serde_json::json!(["civhub.mdm.person_review", "civhub.mdm.person_mentions"])
+    );
+    let shown = find("lookup", "review person show 1", true);
+    assert_eq!(shown["rows"], 2, "{shown}");
+    let decided = find(
+        "review",
+        &format!("review person decide {a} {b} same"),
+        true,
+    );
+    assert_eq!(decided["rows"], 1, "{decided}");
+    let beyond = find("lookup", "review person show 9999", false);
+    assert!(
+        beyond["message"]
+            .as_str()
+            .unwrap()
+            .contains("no pair #9999"),
+        "{beyond}"
+    );
     let check = find("check", "check dibao", true);
     assert!(check["rows"].as_u64().unwrap() > 0, "{check}");
     assert!(

@@ -1,4 +1,8 @@
 //! `civhub review`: the pairs matching left for a person — list, show, decide.
+//!
+//! Audited as the local operator's: listing the queue and showing a pair
+//! (`action = 'lookup'`: both mentions' values are shown) and each decision
+//! (`action = 'review'`).
 
 use super::matching::load_settings;
 use super::person::{lookup_error, runtime};
@@ -9,19 +13,66 @@ use crate::output;
 use civhub_ingest::config::Project;
 use civhub_mdm::lookup::{self, ReviewItem, Run};
 use civhub_mdm::settings::{Kind, Settings};
+use civhub_serve::Principal;
+use civhub_serve::audit::{Audit, Entry};
 use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Where `civhub review` records what the operator looked at and decided.
+struct Trail {
+    audit: Arc<Audit>,
+    who: Principal,
+    kind: Kind,
+}
+
+impl Trail {
+    /// One entry: `review <kind> <what>`, reading the run's review queue
+    /// and mentions; `rows` counts when `result` is a success.
+    fn record<T>(
+        &self,
+        action: &str,
+        what: &str,
+        result: &Result<T, CliError>,
+        rows: u64,
+        t0: Instant,
+    ) {
+        let k = self.kind.as_str();
+        let message = result.as_ref().err().map(|e| match e {
+            CliError::Message { message, .. } => message.clone(),
+            CliError::Config(_) => "the project configuration has problems".to_string(),
+        });
+        self.audit.record(&Entry::new(
+            &self.who,
+            action,
+            format!("review {k} {what}").trim_end(),
+            vec![
+                format!("civhub.mdm.{k}_review"),
+                format!("civhub.mdm.{k}_mentions"),
+            ],
+            if message.is_some() { 0 } else { rows },
+            message,
+            t0,
+        ));
+    }
+}
 
 pub fn run(g: &Global, a: ReviewArgs) -> Result<ExitCode, CliError> {
     let project = load(g)?;
     let kind: Kind = a.kind.into();
+    let (audit, who) = super::sql::local_operator(&project)?;
+    let trail = Trail { audit, who, kind };
     let rt = runtime()?;
+    let t0 = Instant::now();
     match a.action {
-        None => rt.block_on(list(&project, kind, a.json, a.list)),
+        None => rt.block_on(list(&project, &trail, a.json, a.list)),
         Some(ReviewAction::Show { n }) => {
             let settings = load_settings(&project)?;
-            rt.block_on(show(&project, &settings, kind, n, a.json))
+            let shown = rt.block_on(show(&project, &settings, kind, n, a.json));
+            trail.record("lookup", &format!("show {n}"), &shown, 2, t0);
+            shown
         }
         Some(ReviewAction::Decide {
             a: ma,
@@ -34,7 +85,7 @@ pub fn run(g: &Global, a: ReviewArgs) -> Result<ExitCode, CliError> {
                 .or_else(|| std::env::var("USER").ok())
                 .or_else(|| std::env::var("USERNAME").ok())
                 .unwrap_or_default();
-            let (kind, d) = rt
+            let decided = rt
                 .block_on(lookup::decide(
                     &project,
                     &ma,
@@ -43,7 +94,10 @@ pub fn run(g: &Global, a: ReviewArgs) -> Result<ExitCode, CliError> {
                     &by,
                     &note,
                 ))
-                .map_err(lookup_error)?;
+                .map_err(lookup_error);
+            let what = format!("decide {ma} {mb} {}", decision.as_str());
+            trail.record("review", &what, &decided, 1, t0);
+            let (kind, d) = decided?;
             let path = civhub_mdm::review::path(&project.root, kind);
             if a.json {
                 print_json(&serde_json::json!({
@@ -67,11 +121,16 @@ async fn queue(project: &Project, kind: Kind) -> Result<(Run, Vec<ReviewItem>), 
 
 async fn list(
     project: &Project,
-    kind: Kind,
+    trail: &Trail,
     json: bool,
     only_list: bool,
 ) -> Result<ExitCode, CliError> {
-    let (run, items) = queue(project, kind).await?;
+    let kind = trail.kind;
+    let t0 = Instant::now();
+    let queued = queue(project, kind).await;
+    let listed = queued.as_ref().map_or(0, |(_, items)| items.len() as u64);
+    trail.record("lookup", "", &queued, listed, t0);
+    let (run, items) = queued?;
     // The other kind's queue, for a hint.
     let other = match kind {
         Kind::Person => Kind::Entity,
@@ -105,7 +164,7 @@ async fn list(
         && std::io::stdout().is_terminal();
     if interactive {
         let settings = load_settings(project)?;
-        walk(project, &run, &settings, &items).await?;
+        walk(project, trail, &run, &settings, &items).await?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -153,6 +212,7 @@ async fn show(
 /// Walks the queue in a terminal: [s]ame / [d]ifferent / [k] skip / [q]uit.
 async fn walk(
     project: &Project,
+    trail: &Trail,
     run: &Run,
     settings: &HashMap<Kind, Settings>,
     items: &[ReviewItem],
@@ -163,10 +223,14 @@ async fn walk(
     let by = std::env::var("USER").unwrap_or_default();
     let stdin = std::io::stdin();
     let mut decided = 0;
-    for item in items {
-        let e = civhub_mdm::explain::explain_in(project, run, s, &item.mention_a, &item.mention_b)
-            .await
-            .map_err(lookup_error)?;
+    for (i, item) in items.iter().enumerate() {
+        let t0 = Instant::now();
+        let shown =
+            civhub_mdm::explain::explain_in(project, run, s, &item.mention_a, &item.mention_b)
+                .await
+                .map_err(lookup_error);
+        trail.record("lookup", &format!("show {}", i + 1), &shown, 2, t0);
+        let e = shown?;
         output::out(&format!("\n{}", output::review_pair(item, items.len(), &e)));
         let answer = loop {
             print!("[s]ame / [d]ifferent / [k] skip / [q]uit: ");
@@ -186,18 +250,25 @@ async fn walk(
             "k" => continue,
             _ => break,
         };
-        match lookup::decide(project, &item.mention_a, &item.mention_b, decision, &by, "").await {
+        let t0 = Instant::now();
+        let result = lookup::decide(project, &item.mention_a, &item.mention_b, decision, &by, "")
+            .await
+            .map_err(lookup_error);
+        let what = format!("decide {} {} {decision}", item.mention_a, item.mention_b);
+        trail.record("review", &what, &result, 1, t0);
+        match result {
             Ok((kind, d)) => {
                 decided += 1;
                 let path = civhub_mdm::review::path(&project.root, kind);
                 output::out(&output::decided(&project.root, kind, &d, &path));
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                if let Some(h) = e.hint() {
+            Err(CliError::Message { message, hint }) => {
+                eprintln!("error: {message}");
+                if let Some(h) = hint {
                     eprintln!("  hint: {h}");
                 }
             }
+            Err(e) => return Err(e),
         }
     }
     if decided > 0 {
