@@ -688,6 +688,24 @@ fn http_limits_are_answered_clearly() {
         "{busy}"
     );
     assert_eq!(busy["hint"], "retry in a moment", "{busy}");
+    // Turned away, and audited as such under the token's user.
+    let log = std::fs::read_to_string(dir.join("warehouse/audit/audit.jsonl")).unwrap();
+    let refused: Vec<serde_json::Value> = log
+        .lines()
+        .map(json)
+        .filter(|e| {
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("max-connections"))
+        })
+        .collect();
+    assert!(!refused.is_empty(), "no audit entry for the 503 in {log}");
+    for e in &refused {
+        assert_eq!(e["user"], "cw", "{e}");
+        assert_eq!(e["action"], "request", "{e}");
+        assert_eq!(e["statement"], "POST /api/sql", "{e}");
+        assert_eq!(e["allowed"], false, "{e}");
+    }
     let (st, e) = timed_out;
     assert_eq!(st, 408, "{e}");
     assert!(

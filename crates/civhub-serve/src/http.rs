@@ -237,17 +237,18 @@ fn record(
     ));
 }
 
-/// Audits a request refused for want of a live token (401): user `-`
-/// (no name is known), action `request`, the method and path as the
-/// statement (never the body: it is not read).
-fn record_unauthenticated(app: &App, req: &Request, error: &ApiError) {
+/// Audits a request refused before it reached an endpoint — for want of a
+/// live token (401) or of a free request slot (503): action `request`, the
+/// method and path as the statement (never the body: it is not read), the
+/// token's user if it is live, else `-` (no name is known).
+fn record_refused(app: &App, req: &Request, error: &ApiError) {
     let who = Principal {
-        user: User {
+        user: bearer(app, req.headers()).unwrap_or_else(|| User {
             name: "-".into(),
             department: String::new(),
             role: String::new(),
             password: String::new(),
-        },
+        }),
         interface: "http".into(),
         client: client(req),
     };
@@ -300,7 +301,7 @@ fn unauthenticated() -> ApiError {
 async fn authenticate(State(app): State<App>, mut req: Request, next: Next) -> Response {
     let Some(user) = bearer(&app, req.headers()) else {
         let e = unauthenticated();
-        record_unauthenticated(&app, &req, &e);
+        record_refused(&app, &req, &e);
         return e.into_response();
     };
     let who = Principal {
@@ -316,15 +317,18 @@ async fn authenticate(State(app): State<App>, mut req: Request, next: Next) -> R
 async fn limit(State(app): State<App>, req: Request, next: Next) -> Response {
     match app.slots.clone().try_acquire_owned() {
         Ok(_permit) => next.run(req).await,
-        Err(_) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!(
-                "the server is busy: {} requests are in flight, the limit (access/policy.toml [limits] max-connections)",
-                app.hub.policy.limits.max_connections
-            ),
-        )
-        .hint("retry in a moment")
-        .into_response(),
+        Err(_) => {
+            let e = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "the server is busy: {} requests are in flight, the limit (access/policy.toml [limits] max-connections)",
+                    app.hub.policy.limits.max_connections
+                ),
+            )
+            .hint("retry in a moment");
+            record_refused(&app, &req, &e);
+            e.into_response()
+        }
     }
 }
 
@@ -333,7 +337,7 @@ async fn limit(State(app): State<App>, req: Request, next: Next) -> Response {
 async fn fallback(State(app): State<App>, req: Request) -> ApiError {
     if bearer(&app, req.headers()).is_none() {
         let e = unauthenticated();
-        record_unauthenticated(&app, &req, &e);
+        record_refused(&app, &req, &e);
         return e;
     }
     ApiError::new(StatusCode::NOT_FOUND, "no such endpoint").hint(
