@@ -339,6 +339,42 @@ fn local_cli_runs_are_audited() {
     let missing = run(&["person", "P0000000000000"]).output().unwrap();
     assert!(!missing.status.success());
     ok(run(&["check", "dibao", "--json", "--quiet"]));
+    // A 不予共享 dataset's records stay out of the local 360° view: the
+    // mention is listed (as in person_xref), its record withheld.
+    let court_gid = ok(run(&[
+        "sql",
+        "--format",
+        "csv",
+        "SELECT gid FROM population.person_xref WHERE dataset = 'court.court_case' ORDER BY gid LIMIT 1",
+    ]));
+    let court_gid = court_gid
+        .lines()
+        .nth(1)
+        .expect("a person in the court's cases")
+        .to_string();
+    let view: serde_json::Value =
+        serde_json::from_str(&ok(run(&["person", &court_gid, "--json"]))).unwrap();
+    let mentions: Vec<&serde_json::Value> = view["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["mentions"].as_array().unwrap())
+        .collect();
+    let court: Vec<&&serde_json::Value> = mentions
+        .iter()
+        .filter(|m| m["pipeline"] == "court.court_case")
+        .collect();
+    assert!(!court.is_empty(), "{view:#}");
+    for m in court {
+        assert!(m["withheld"].as_str().unwrap().contains("`court`"), "{m:#}");
+        assert!(m["record"].is_null() && m["record_key"].is_null(), "{m:#}");
+    }
+    assert!(
+        mentions
+            .iter()
+            .any(|m| m["withheld"].is_null() && m["record"].is_object()),
+        "{view:#}"
+    );
     // The review queue shows mentions' values; decisions are recorded too.
     let queue: serde_json::Value = serde_json::from_str(&ok(run(&["review", "--json"]))).unwrap();
     let pending = queue["pending"].as_array().unwrap();
@@ -401,6 +437,13 @@ fn local_cli_runs_are_audited() {
     assert!(
         tables.contains("civhub.mdm.person_golden") && tables.contains("staging."),
         "{lookup}"
+    );
+    let court_lookup = find("lookup", &format!("person {court_gid}"), true);
+    assert!(
+        !court_lookup["tables"]
+            .to_string()
+            .contains("staging.court."),
+        "{court_lookup}"
     );
     let missing = find("lookup", "person P0000000000000", false);
     assert!(missing["message"].is_string(), "{missing}");

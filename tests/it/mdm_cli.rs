@@ -109,12 +109,19 @@ fn person_by_golden_id_shows_every_mention_department_by_department() {
         view["golden"]["mention_count"].as_u64().unwrap()
     );
     assert!(ids.contains(&TANG_HOTEL.to_string()));
-    // Every mention carries its values and the staged record behind it.
+    // Every mention carries its values and the staged record behind it,
+    // but a 不予共享 dataset's (docs/ACCESS.md), which is withheld.
     for d in view["departments"].as_array().unwrap() {
         assert!(!d["name"].as_str().unwrap().is_empty());
         for m in d["mentions"].as_array().unwrap() {
             assert!(m["values"]["name"].is_string(), "{m}");
-            assert!(m["record"].is_object(), "no staged record: {m}");
+            match m["withheld"].as_str() {
+                None => assert!(m["record"].is_object(), "no staged record: {m}"),
+                Some(why) => {
+                    assert!(why.starts_with("不予共享"), "{m}");
+                    assert!(m["record"].is_null(), "{m}");
+                }
+            }
             assert!(m["source_row"].as_i64().unwrap() > 0);
         }
     }

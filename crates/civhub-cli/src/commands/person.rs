@@ -43,6 +43,7 @@ pub fn run(g: &Global, a: LookupArgs, kind: Kind) -> Result<ExitCode, CliError> 
                 v.departments
                     .iter()
                     .flat_map(|d| &d.mentions)
+                    .filter(|m| m.withheld.is_none())
                     .map(|m| format!("staging.{}", m.mention.pipeline)),
             );
             1

@@ -226,6 +226,13 @@ pub fn golden_view(v: &View) -> String {
                 let _ = writeln!(s, "        ! contradicts the ID it carries: {c}");
             }
             match (&r.record, record_line(r)) {
+                _ if r.withheld.is_some() => {
+                    let _ = writeln!(
+                        s,
+                        "        record withheld — {}",
+                        r.withheld.as_deref().unwrap_or_default()
+                    );
+                }
                 (None, _) => {
                     let _ = writeln!(
                         s,

@@ -23,6 +23,10 @@ pub struct MentionRecord {
     pub record: Option<Fields>,
     /// Warnings ingest attached to the record (`_flags`).
     pub flags: Option<String>,
+    /// Why the record (and its key) is not shown: its dataset is 不予共享,
+    /// and this view is the local operator's, who holds no restricted table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<String>,
     /// Record fields the mention's identity reads (already in `values`).
     #[serde(skip)]
     pub identity_fields: Vec<String>,
@@ -79,8 +83,17 @@ pub async fn view(project: &Project, run: &Run, gid: &str) -> Result<View> {
     let mentions = mentions_where(run, &format!("x.gid = {}", lit(gid))).await?;
     let records = staged_records(project, run, &mentions).await?;
     let mut by_dept: BTreeMap<String, Vec<MentionRecord>> = BTreeMap::new();
-    for (m, (record, flags)) in mentions.into_iter().zip(records) {
+    for (mut m, (record, flags)) in mentions.into_iter().zip(records) {
         let p = project.pipeline(&m.pipeline);
+        let withheld = p.filter(|p| not_shared(p)).map(|p| {
+            format!(
+                "不予共享: only users of department `{}` may read its records",
+                p.department
+            )
+        });
+        if withheld.is_some() {
+            m.record_key = None;
+        }
         let department = p
             .map(|p| p.department.clone())
             .unwrap_or_else(|| m.pipeline.split('.').next().unwrap_or("").to_string());
@@ -93,6 +106,7 @@ pub async fn view(project: &Project, run: &Run, gid: &str) -> Result<View> {
             mention: m,
             record,
             flags,
+            withheld,
             identity_fields,
         });
     }
@@ -139,6 +153,9 @@ async fn staged_records(project: &Project, run: &Run, mentions: &[Mention]) -> R
         let Some(p) = project.pipeline(pipeline) else {
             continue;
         };
+        if not_shared(p) {
+            continue; // withheld: see `MentionRecord::withheld`
+        }
         let conds: Vec<String> = idx
             .iter()
             .map(|&i| {
@@ -190,4 +207,10 @@ async fn staged_records(project: &Project, run: &Run, mentions: &[Mention]) -> R
         }
     }
     Ok(out)
+}
+
+/// A 不予共享 dataset: its records stay out of the view (the local operator's
+/// `civhub sql` session holds no restricted table either, docs/ACCESS.md).
+fn not_shared(p: &civhub_ingest::config::Pipeline) -> bool {
+    *p.def.catalog.sharing.get_ref() == civhub_core::SharingType::NotShared
 }
